@@ -37,7 +37,9 @@ _ISO = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
 # The year may be glued to a following time ("09/03/20184:21PM"): take 4 digits, then 2.
 _NUMERIC = re.compile(r"(?<!\d)(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})")
 _NAMED_DMY = re.compile(r"(?<![A-Za-z\d])(\d{1,2})[-\s.]*([A-Za-z]{3,9})[-\s.,']*(\d{4}|\d{2})(?!\d)")
-_NAMED_MDY = re.compile(r"(?<![A-Za-z])([A-Za-z]{3,9})[-\s.]*(\d{1,2})(?:st|nd|rd|th)?[,\s.']*(\d{4}|\d{2})(?!\d)")
+_NAMED_MDY = re.compile(
+    r"(?<![A-Za-z])([A-Za-z]{3,9})[-\s.]*(\d{1,2})(?:st|nd|rd|th)?[,\s.']*(\d{4}|\d{2})(?!\d)"
+)
 
 
 class DateError(ValueError):

@@ -1,13 +1,13 @@
 """The receipts table's single-table layout: one place that names every key.
 
-| item                 | PK            | SK                                  | GSI1 (by date)                 | GSI2 (by status)                  |
-|----------------------|---------------|-------------------------------------|--------------------------------|-----------------------------------|
-| receipt              | USER#{uid}    | RECEIPT#{rid}                       | USER#{uid} / {date}#{rid}      | USER#{uid}#STATUS#{s} / {uploaded}#{rid} |
-| correction           | USER#{uid}    | CORRECTION#{rid}#{when}             |                                |                                   |
-| month aggregate      | USER#{uid}    | AGG#M#{yyyy-mm}#{cur}               |                                |                                   |
-| category aggregate   | USER#{uid}    | AGG#C#{yyyy-mm}#{cur}#{category}    |                                |                                   |
-| vendor aggregate     | USER#{uid}    | AGG#V#{yyyy-mm}#{cur}#{vendor key}  |                                |                                   |
-| idempotency record   | IDEMPOTENCY#… | (Powertools)                        |                                |                                   |
+receipt             PK USER#{uid}  SK RECEIPT#{rid}
+                    GSI1 (by date)   USER#{uid} / {spend date}#{rid}
+                    GSI2 (by status) USER#{uid}#STATUS#{status} / {uploaded_at}#{rid}
+correction          PK USER#{uid}  SK CORRECTION#{rid}#{when}#{field}
+month aggregate     PK USER#{uid}  SK AGG#M#{yyyy-mm}#{currency}
+category aggregate  PK USER#{uid}  SK AGG#C#{yyyy-mm}#{currency}#{category}
+vendor aggregate    PK USER#{uid}  SK AGG#V#{yyyy-mm}#{currency}#{vendor key}
+idempotency record  (Powertools, its own PK prefix; expires through TTL on expires_at)
 
 The stack imports these names so the table and the code cannot disagree.
 """

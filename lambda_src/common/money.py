@@ -31,6 +31,14 @@ CURRENCY_MARKERS: tuple[tuple[str, str], ...] = (
     ("IDR", "IDR"),
     ("Rp", "IDR"),
     ("ZAR", "ZAR"),
+    ("PHP", "PHP"),
+    ("₱", "PHP"),
+    ("NZ$", "NZD"),
+    ("NZD", "NZD"),
+    ("HK$", "HKD"),
+    ("HKD", "HKD"),
+    ("C$", "CAD"),
+    ("A$", "AUD"),
     ("$", "USD"),
 )
 

@@ -137,7 +137,8 @@ def aggregate_deltas(old: Receipt | None, new: Receipt | None) -> dict[AggKey, _
 
 
 def _to_attr(value: Any) -> dict[str, Any]:
-    return _serializer.serialize(value)  # type: ignore[no-any-return]
+    result: dict[str, Any] = _serializer.serialize(value)
+    return result
 
 
 def _serialize(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -268,9 +269,7 @@ class ReceiptRepository:
             raise ValueError("limit must be between 1 and 1000")
         start_key = _decode_cursor(cursor, user_id) if cursor else None
         items: list[Receipt] = []
-        index_keys = (
-            (keys.GSI1_PK, keys.GSI1_SK) if index == keys.GSI1 else (keys.GSI2_PK, keys.GSI2_SK)
-        )
+        index_keys = (keys.GSI1_PK, keys.GSI1_SK) if index == keys.GSI1 else (keys.GSI2_PK, keys.GSI2_SK)
         last_raw: dict[str, Any] | None = None
         while True:
             request: dict[str, Any] = {
@@ -432,9 +431,7 @@ class ReceiptRepository:
         merged = current.model_dump()
         merged.update(changes)
         candidate = Receipt.model_validate(merged)
-        changed = [
-            f for f in sorted(changes) if getattr(candidate, f) != getattr(current, f)
-        ]
+        changed = [f for f in sorted(changes) if getattr(candidate, f) != getattr(current, f)]
         if not changed and new_status in (None, current.status):
             return current
         updates: dict[str, Any] = {
@@ -468,7 +465,9 @@ class ReceiptRepository:
         """FAILED or NEEDS_REVIEW back to PENDING, its spending taken out until re-read."""
         current = self.require(user_id, receipt_id)
         if current.status not in (Status.FAILED, Status.NEEDS_REVIEW):
-            raise InvalidTransition(f"only FAILED or NEEDS_REVIEW receipts can be retried, not {current.status}")
+            raise InvalidTransition(
+                f"only FAILED or NEEDS_REVIEW receipts can be retried, not {current.status}"
+            )
         new = current.model_copy(
             update={
                 "status": Status.PENDING,
@@ -603,5 +602,8 @@ def _json_value(value: Any) -> str:
     if hasattr(value, "model_dump_json"):
         return str(value.model_dump_json())
     if isinstance(value, list):
-        return json.dumps([json.loads(v.model_dump_json()) if hasattr(v, "model_dump_json") else v for v in value], default=str)
+        return json.dumps(
+            [json.loads(v.model_dump_json()) if hasattr(v, "model_dump_json") else v for v in value],
+            default=str,
+        )
     return json.dumps(value, default=str)

@@ -1,0 +1,118 @@
+"""One frozen, typed configuration per environment, read from cdk.json context.
+
+Stacks take every value that differs between environments from ``EnvConfig``; they
+never read context or environment variables themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ENVIRONMENTS_KEY = "receiptlake:environments"
+DEFAULT_ENV = "dev"
+ALL_ENVS = "all"
+PROJECT = "receiptlake"
+
+
+class ConfigError(ValueError):
+    """The chosen environment or its settings are wrong; the message says how to fix it."""
+
+
+class EnvConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,15}$")
+    account: str | None = Field(default=None, pattern=r"^\d{12}$")
+    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    # Data: stateful resources RETAIN unless this dev-only flag says destroy.
+    destroy_on_removal: bool
+    deletion_protection: bool
+    log_retention_days: int = Field(gt=0)
+    raw_zone_infrequent_access_days: int = Field(ge=30)
+    raw_zone_glacier_days: int = Field(gt=0)
+    noncurrent_version_expiry_days: int = Field(gt=0)
+    alarm_email: str | None = None
+    # Ingest
+    ingest_memory_mb: int = Field(ge=128, le=10240)
+    ingest_timeout_seconds: int = Field(ge=10, le=900)
+    ingest_reserved_concurrency: int = Field(ge=2)
+    textract_tps: int = Field(ge=1)
+    max_upload_mb: int = Field(ge=1, le=500)
+    # API
+    api_memory_mb: int = Field(ge=128, le=10240)
+    api_reserved_concurrency: int = Field(ge=1)
+    api_throttle_rate: int = Field(ge=1)
+    api_throttle_burst: int = Field(ge=1)
+    web_origins: tuple[str, ...]
+    waf_enabled: bool
+    # Training and ETL
+    spot_instance_types: tuple[str, ...] = Field(min_length=1)
+    training_max_instances: int = Field(ge=1)
+    glue_worker_type: str
+    glue_workers: int = Field(ge=2)
+    etl_schedule: str = Field(pattern=r"^cron\(.+\)$")
+    training_schedule: str = Field(pattern=r"^cron\(.+\)$")
+    tags: Mapping[str, str]
+
+    @model_validator(mode="after")
+    def _destroy_only_in_dev(self) -> EnvConfig:
+        if self.destroy_on_removal and self.name != "dev":
+            raise ValueError("destroy_on_removal is allowed in dev only: data elsewhere is retained")
+        if self.destroy_on_removal and self.deletion_protection:
+            raise ValueError("destroy_on_removal and deletion_protection contradict each other")
+        if self.raw_zone_glacier_days <= self.raw_zone_infrequent_access_days:
+            raise ValueError("raw_zone_glacier_days must come after raw_zone_infrequent_access_days")
+        return self
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    def stack_name(self, layer: str) -> str:
+        return f"{PROJECT}-{self.name}-{layer}"
+
+
+def read_cdk_json_context(path: Path = REPO_ROOT / "cdk.json") -> dict[str, Any]:
+    context: dict[str, Any] = json.loads(path.read_text())["context"]
+    return context
+
+
+def environment_names(environments: Mapping[str, Any], selector: str | None) -> list[str]:
+    """Names chosen by ``-c env=``: one name, a comma-separated list, or ``all``."""
+    valid = sorted(environments)
+    chosen = selector or DEFAULT_ENV
+    names = valid if chosen == ALL_ENVS else [n.strip() for n in chosen.split(",") if n.strip()]
+    unknown = [n for n in names if n not in environments]
+    if unknown or not names:
+        raise ConfigError(
+            f"unknown environment {', '.join(unknown) or repr(chosen)}: "
+            f"choose one of {', '.join(valid)} (or '{ALL_ENVS}') with -c env=NAME"
+        )
+    return names
+
+
+def load_config(
+    environments: Mapping[str, Any], name: str, env: Mapping[str, str] | None = None
+) -> EnvConfig:
+    """Build the EnvConfig of one environment; account and region fall back to the
+    CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION the CDK CLI sets."""
+    environment_names(environments, name)
+    env = os.environ if env is None else env
+    raw = dict(environments[name])
+    raw["name"] = name
+    raw["account"] = raw.get("account") or env.get("CDK_DEFAULT_ACCOUNT") or None
+    raw["region"] = raw.get("region") or env.get("CDK_DEFAULT_REGION")
+    try:
+        return EnvConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"environment '{name}' in cdk.json is invalid: {problems}") from exc

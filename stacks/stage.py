@@ -1,0 +1,41 @@
+"""One environment of receiptlake: every layer's stack, wired together here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Environment, Stage, Tags
+from constructs import Construct
+
+from stacks.config import PROJECT, EnvConfig
+from stacks.storage_stack import StorageStack
+
+
+class ReceiptlakeStage(Stage):
+    def __init__(self, scope: Construct, id_: str, *, config: EnvConfig, **kwargs: Any) -> None:
+        super().__init__(
+            scope,
+            id_,
+            env=Environment(account=config.account, region=config.region),
+            **kwargs,
+        )
+        self.config = config
+        Tags.of(self).add("project", PROJECT)
+        Tags.of(self).add("environment", config.name)
+        for key, value in config.tags.items():
+            Tags.of(self).add(key, value)
+
+        self.storage = self._layer("storage", StorageStack)
+        # Layers below are wired as they land: ingest, api, hosting, etl, training, monitoring.
+
+    def _layer(self, layer: str, stack_class: type, **props: Any) -> Any:
+        stack = stack_class(
+            self,
+            layer,
+            stack_name=self.config.stack_name(layer),
+            config=self.config,
+            description=f"receiptlake {self.config.name}: {layer} layer",
+            **props,
+        )
+        Tags.of(stack).add("layer", layer)
+        return stack
