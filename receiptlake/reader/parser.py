@@ -1,0 +1,599 @@
+"""OCR lines with boxes -> an AnalyzeExpense-shaped ExpenseDocument.
+
+The output follows Amazon Textract's AnalyzeExpense response so the ingest normalizer
+reads local and AWS results the same way:
+
+- ``SummaryFields``: VENDOR_NAME, VENDOR_ADDRESS, VENDOR_PHONE, INVOICE_RECEIPT_DATE,
+  SUBTOTAL, TAX, GRATUITY, DISCOUNT, TOTAL, AMOUNT_PAID, each at most once, with
+  ``Type {Text, Confidence 0..100}``, ``LabelDetection`` when a printed label was used
+  ("TOTAL:"), ``ValueDetection {Text, Confidence, Geometry}``, ``PageNumber``, and
+  ``Currency {Code}`` on amounts when the receipt names one.
+- **Vendor legal name convention**: the brand people know is the ``VENDOR_NAME`` field;
+  when the receipt also prints a registered company name ("... SDN BHD", "LLC", "Ltd",
+  "GmbH") it is emitted as a second field with ``Type.Text == "VENDOR_LEGAL_NAME"``
+  (not a Textract type; Textract would say VENDOR_NAME twice, which loses which is
+  which). When the registered name is the only name printed, it is both: VENDOR_NAME and
+  VENDOR_LEGAL_NAME carry the same text. Normalizer: vendor.name <- VENDOR_NAME,
+  vendor.legal_name <- VENDOR_LEGAL_NAME.
+- ``INVOICE_RECEIPT_DATE`` value is the date as printed, cut from its time
+  ("09/03/20184:21:23PM" -> "09/03/2018"); parse it with day_first from the currency.
+- Amount values are the printed amount text ("RM 9.00", "3,10"); negative amounts keep
+  their sign ("-0.02").
+- ``LineItemGroups``: one group; each line item has ITEM, PRICE (the line's amount),
+  QUANTITY and UNIT_PRICE when printed, and EXPENSE_ROW (the whole row's text).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from lambda_src.common.money import detect_currency
+from receiptlake.reader.geometry import Placed, Row, group_rows, textract_geometry
+from receiptlake.reader.ocr import OcrLine
+from receiptlake.reader.text import (
+    AMOUNT,
+    DATE_TEXT,
+    LEGAL_SUFFIX,
+    PHONE,
+    REGISTRATION,
+    amounts,
+    find_date,
+    fix_legal_suffix,
+    norm,
+)
+
+# --- label vocabularies (matched on upper-case text with spaces collapsed) -------------
+
+_SUBTOTAL = re.compile(r"\bSUB\s*-?\s*TOTAL|\bSUBTTL|\bTOTAL\s*\(?EXCL|\bTOTAL\s+EX\b|NET\s+SALES")
+_NOT_TOTAL = re.compile(
+    r"SAVING|\bQTY|QUANTITY|\bITEMS?\b|\bNO\.?\s*OF|DISCOUNT|\bDISC\b|\bGST\b(?!.*INCL)|"
+    r"\bTAX\b(?!.*INCL)|EXCL|EXCLUDING|\bPOINTS?\b|\bTIPS?\b|\bWEIGHT|\bUNITS?\b|\bPCS\b|"
+    r"\bCHANGE\b|\bSST\b|\bSR\b|\bZR\b|\bVAT\b(?!.*INCL)|TOTAL\s*(?:AMT\s*)?SAVED|\bCOUNT\b"
+)
+_TOTAL_STRONG = re.compile(
+    r"ROUND(?:ED|ING)?\s*TOTAL|TOTAL\s*(?:AFTER\s*)?ROUND|TOTAL\s*\(?ROUND|NET+\s*TOTAL|"
+    r"GRAND\s*TOTAL|TOTAL\s*(?:AMOUNT|AMT)?\s*(?:PAYABLE|DUE)|AMOUNT\s*DUE|BALANCE\s*DUE|"
+    r"TOTAL\s*(?:SALES?|AMOUNT|AMT)?\s*\(?\s*INCL|TOTAL\s*INC\b|TOTAL\s*AMOUNT|TOTAL\s*AMT|"
+    r"JUMLAH|TOTAL\s*SALES?|TOTAL\s*\w*\s*(?:RM|MYR|USD|EUR|SGD)\b|TOTAL\s*PAYMENT|"
+    r"NETT?\s*AMOUNT|TOTAL\s*EUROS?|AMOUNT\s*PAYABLE|TOTAL\s*TO\s*PAY|TOTAL\s*DUE|"
+    r"\bSUMME\b|\bTOTAL\s*TTC|PAYABLE"
+)
+_TOTAL_WEAK = re.compile(r"T[O0D]TA[L1I]|\bTTL\b|\bTL\b|\bAMOUNT\b|\bAMT\b|\bBALANCE\b|\bTOT\b")
+_ROUNDING = re.compile(r"ROUND|ROUDING|ROUNDG|\bRNDG|ADJ(?:USTMENT)?\b")
+_TAX = re.compile(r"\bGST\b|\bTAX\b|\bVAT\b|\bSST\b|\bHST\b|\bPST\b|\bMWST\b|\bTVA\b|\bIVA\b")
+_TAX_NOT = re.compile(r"INVOICE|\bID\b|\bREG|\bNO\b|SUMMARY|\bCODE|@|INCL|EXCL|%\s*$")
+_TIP = re.compile(r"\bTIPS?\b|GRATUITY|SERVICE\s*(?:CHARGE|CHG)|\bSVC\b|\bS/?C\b")
+_DISCOUNT = re.compile(r"DISCOUNT|\bDISC\b|\bSAVINGS?\b|\bPROMO|\bCOUPON|\bVOUCHER|\bLESS\b")
+_PAID = re.compile(
+    r"\bCASH\b|TENDER|\bPAID\b|\bPAYMENT\b|\bVISA\b|MASTER|\bCARD\b|\bCREDIT\b|\bDEBIT\b|"
+    r"\bAMEX\b|\bEFT|\bNETS\b|\bTEND\b|\bRECEIVED\b|E-?WALLET|\bBOOST\b|\bGRAB"
+)
+_CHANGE = re.compile(r"\bCHANGE\b|\bCHG\b|\bBALANCE\s*RETURN|\bKEMBALI")
+
+# Lines at the top that are titles or boilerplate, never the vendor.
+_NOT_NAME = re.compile(
+    r"TAX\s*INVOICE|\bINVOICE\b|\bRECEIPT\b|\bWELCOME\b|\bTHANK|\bCASH\s*(?:BILL|SALE)|"
+    r"\bGST\b|\bSST\b|\bREG\b|\bTEL\b|\bFAX\b|\bDATE\b|\bTIME\b|\bCOPY\b|\bORDER\b|\bTABLE\b|"
+    r"\bBILL\b|\bCHECK\b|\bSERVER\b|\bCASHIER\b|\bSTORE\s*#|\bCUSTOMER\b|^\W*$|HTTP|WWW|@|"
+    r"OWNED\s*BY|\bSIMPLIFIED\b|\bOFFICIAL\b|\bTRANS"
+)
+# Lines that end the address block.
+_ADDRESS_STOP = re.compile(
+    r"\bTEL\b|\bTEL[:.]|\bPHONE|\bFAX\b|\bH/?P\b|\bMOBILE|\bGST\b|\bSST\b|TAX\s*INVOICE|"
+    r"\bINVOICE\b|\bRECEIPT\b|\bDATE\b|@|WWW\.|HTTP|\.COM\b|\bREG\b|\bREG\.|\bCO\.\s*NO|"
+    r"\bCOMPANY\s*NO|\bBUSINESS\s*(?:REG|NO)|\bHOURS\b|\bOPEN(?:ING)?\b|\bCASHIER\b|"
+    r"\bTABLE\b|\bORDER\b|\bCASH\b|\bBILL\b|\bDOC(?:UMENT)?\b|\bTERMINAL|\bPOS\b|"
+    r"\bSTAFF\b|\bMEMBER\b|\bSALES?\s*PERSON|\bTHANK|\bWELCOME|\bQTY\b|\bITEM\b|\bE-?MAIL|"
+    r"\bOWNED\s*BY|\bTRANS"
+)
+_ADDRESS_WORD = re.compile(
+    r"\bJALAN\b|\bJLN\b|\bJL\b|\bTAMAN\b|\bTMN\b|\bLOT\b|\bNO\b|\bNO\.|\bLORONG\b|\bPERSIARAN\b|"
+    r"\bLEBUH\b|\bBATU\b|\bKAMPUNG\b|\bKG\b|\bBANDAR\b|\bBDR\b|\bSEKSYEN\b|\bBLOK\b|\bBLOCK\b|"
+    r"\bFLOOR\b|\bFLR\b|\bLEVEL\b|\bLEVEL\b|\bSUITE\b|\bUNIT\b|\bPLAZA\b|\bMALL\b|\bCENTRE\b|"
+    r"\bCENTER\b|\bSTREET\b|\bST\b|\bROAD\b|\bRD\b|\bAVE(?:NUE)?\b|\bBLVD\b|\bDRIVE\b|\bDR\b|"
+    r"\bWAY\b|\bLANE\b|\bHIGHWAY\b|\bHWY\b|\bPARK\b|\bSQUARE\b|\bSTRASSE\b|\bPLATZ\b|"
+    r"\bSELANGOR\b|\bKUALA\s*LUMPUR\b|\bJOHOR\b|\bPULAU\s*PINANG\b|\bPENANG\b|\bPERAK\b|"
+    r"\bKEDAH\b|\bMELAKA\b|\bPAHANG\b|\bSABAH\b|\bSARAWAK\b|\bNEGERI\b|\bKELANTAN\b|"
+    r"\bTERENGGANU\b|\bPERLIS\b|\bPUTRAJAYA\b|\bDARUL\b|\bMALAYSIA\b|\bSINGAPORE\b|"
+    r"\bWILAYAH\b|\bPERSEKUTUAN\b|\bINDUSTRI|\bPERINDUSTRIAN\b|\bUSJ\b|\bSS\s?\d|,\s*$|,"
+)
+_POSTCODE = re.compile(r"(?<![\d-])\d{5}(?![\d-])|\b[A-Z]{2}\s+\d{5}\b|\b\d{4,6}\s+[A-Z]{3,}")
+_STREET_NUMBER = re.compile(r"^\s*(?:NO\.?\s*\d|LOT\s|\d+[A-Z]?\s*[,&-]|\d{1,4}[A-Z]?\s+[A-Z])")
+
+_HEADER_ROW = re.compile(
+    r"\b(?:QTY|QUANTITY|DESC(?:RIPTION)?|ITEMS?|PRICE|AMOUNT|AMT|TOTAL|U/?P|RM)\b"
+)
+
+
+@dataclass
+class _Field:
+    kind: str
+    value_text: str
+    value_lines: list[OcrLine]
+    confidence: float  # 0..1, the field's own (our rule's) confidence
+    label_text: str | None = None
+    label_lines: list[OcrLine] | None = None
+    currency: str | None = None
+
+
+def _upper(text: str) -> str:
+    return re.sub(r"\s+", " ", text.upper()).strip()
+
+
+def _ocr_conf(lines: Sequence[OcrLine]) -> float:
+    return statistics.fmean(line.confidence for line in lines) if lines else 0.0
+
+
+class _Page:
+    """One page being read: its rows and where things are on it."""
+
+    def __init__(self, lines: Sequence[OcrLine], width: int, height: int) -> None:
+        self.rows = group_rows(lines)
+        self.width = width
+        self.height = height
+        self.texts = [_upper(r.text) for r in self.rows]
+        self.currency = detect_currency(" ".join(r.text for r in self.rows))
+        self.row_amounts = [self._amount_cells(r) for r in self.rows]
+
+    @staticmethod
+    def _amount_cells(row: Row) -> list[tuple[Decimal, Placed, str]]:
+        """Amounts on a row, left to right, with the cell they are in and their text."""
+        found = []
+        for cell in row.cells:
+            for value, match in amounts(cell.text):
+                found.append((value, cell, match.group(0).strip()))
+        return found
+
+    def value_after_label(self, index: int, label_end: int) -> tuple[Decimal, Placed, str] | None:
+        """The amount right of a label on row ``index``, else on the row just below it
+        (a label printed above its amount), never from a row that has its own label."""
+        row = self.rows[index]
+        label_cell_x = row.cells[label_end].x0 if label_end < len(row.cells) else 0.0
+        right = [a for a in self.row_amounts[index] if a[1].x0 >= label_cell_x]
+        if right:
+            return right[-1]
+        if index + 1 < len(self.rows):
+            below = self.texts[index + 1]
+            if not re.search(r"[A-Z]{3,}", AMOUNT.sub("", below)) and self.row_amounts[index + 1]:
+                return self.row_amounts[index + 1][-1]
+        return None
+
+
+def parse_page(
+    lines: Sequence[OcrLine], width: int, height: int, page_number: int = 1
+) -> dict[str, Any]:
+    """Summary fields and line items of one page, in AnalyzeExpense's shape."""
+    page = _Page(lines, width, height)
+    fields: list[_Field] = []
+    fields += _vendor_fields(page)
+    fields += _date_field(page)
+    amounts_fields, summary_start = _amount_fields(page)
+    fields += amounts_fields
+    items = _line_items(page, summary_start)
+    return {
+        "SummaryFields": [_summary_json(f, page, page_number) for f in fields],
+        "LineItemGroups": (
+            [{"LineItemGroupIndex": 1, "LineItems": [_item_json(i, page, page_number) for i in items]}]
+            if items
+            else []
+        ),
+    }
+
+
+# --- vendor ------------------------------------------------------------------------------
+
+
+def _header_end(page: _Page) -> int:
+    """Index of the first row past the receipt's header (the items or totals start)."""
+    for i, text in enumerate(page.texts):
+        if i >= 3 and (page.row_amounts[i] or _HEADER_ROW.search(text) and len(text) < 60):
+            return i
+    return min(len(page.rows), 15)
+
+
+def _is_registration(text: str) -> bool:
+    return bool(REGISTRATION.search(text.strip())) and len(re.sub(r"[^A-Z]", "", text)) <= 12
+
+
+def _strip_registration(text: str) -> str:
+    # "GARDENIA BAKERIES (KL) SDN BHD (139386 X)" -> "GARDENIA BAKERIES (KL) SDN BHD"
+    text = re.sub(r"\s*\(\s*(?:CO\.?\s*(?:NO\.?)?\s*)?[\d\s]{4,}[-\s]?[A-Z]?\s*\)?\s*$", "", text)
+    text = re.sub(r"\s+\d{5,}-?[A-Z]$", "", text)
+    return text.strip()
+
+
+def _name_like(text: str) -> bool:
+    letters = re.sub(r"[^A-Z]", "", text)
+    return (
+        len(letters) >= 3
+        and not _NOT_NAME.search(text)
+        and not DATE_TEXT.search(text)
+        and not _is_registration(text)
+        and not PHONE.search(text)
+        and not re.match(r"^\W*\d", text)  # names do not start with a number
+    )
+
+
+def _vendor_fields(page: _Page) -> list[_Field]:
+    end = _header_end(page)
+    head = list(range(min(end, len(page.rows))))
+    fields: list[_Field] = []
+    if not head:
+        return fields
+
+    # Registered name: the first row in the header carrying a legal suffix, before the
+    # address has ended (a "SDN BHD" owner printed below the address is a footnote).
+    legal_index = None
+    for i in head:
+        text = page.texts[i]
+        if LEGAL_SUFFIX.search(text) and len(re.sub(r"[^A-Z]", "", text)) >= 4:
+            if i > 0 and _ADDRESS_STOP.search(text) and not _name_like(_strip_registration(text)):
+                continue
+            if i > 0 and re.search(r"OWNED|OPERATED|MANAGED|BY\s*:", page.texts[i - 1]):
+                break
+            legal_index = i
+            break
+        if i > 0 and (_ADDRESS_STOP.search(text) or PHONE.search(text)) and i > 6:
+            break
+
+    brand_index = None
+    for i in head[:8]:
+        if _name_like(page.texts[i]) and not _STREET_NUMBER.match(page.texts[i]):
+            brand_index = i
+            break
+
+    name_rows: list[int] = []
+    if legal_index is not None:
+        legal_text = fix_legal_suffix(_strip_registration(page.rows[legal_index].text))
+        # A registered name that wraps: "BENS INDEPENDENT GROCER" / "SDN. BHD" on two rows.
+        if re.fullmatch(r"\W*(?:SDN\.?\s*B\w{1,2}D\.?|BHD\.?|BERHAD|LTD\.?|LLC|INC\.?)\W*", page.texts[legal_index]) and legal_index > 0:
+            legal_text = page.rows[legal_index - 1].text + " " + legal_text
+        legal = _Field(
+            "VENDOR_LEGAL_NAME",
+            legal_text,
+            page.rows[legal_index].lines,
+            0.8,
+        )
+        name_rows.append(legal_index)
+        if brand_index is None or brand_index >= legal_index:
+            brand = _Field("VENDOR_NAME", legal.value_text, legal.value_lines, 0.7)
+        else:
+            brand = _Field("VENDOR_NAME", page.rows[brand_index].text, page.rows[brand_index].lines, 0.7)
+            name_rows.append(brand_index)
+        fields += [brand, legal]
+    elif brand_index is not None:
+        fields.append(_Field("VENDOR_NAME", page.rows[brand_index].text, page.rows[brand_index].lines, 0.6))
+        name_rows.append(brand_index)
+
+    address = _address(page, max(name_rows) + 1 if name_rows else 0, end)
+    if address:
+        rows = [page.rows[i] for i in address]
+        text = " ".join(r.text.strip() for r in rows)
+        fields.append(_Field("VENDOR_ADDRESS", text, [ln for r in rows for ln in r.lines], 0.6))
+
+    for i in range(min(len(page.rows), end + 3)):
+        match = PHONE.search(page.rows[i].text)
+        if match and not DATE_TEXT.search(match.group(0)) and not re.search(r"FAX", page.texts[i][: match.start() + 4]):
+            number = re.sub(r"^(?:TEL|PHONE|PH|HP|H/P|MOBILE|T)\s*[.:]?\s*", "", match.group(0), flags=re.I)
+            if len(re.sub(r"\D", "", number)) >= 7:
+                fields.append(_Field("VENDOR_PHONE", number.strip(), page.rows[i].lines, 0.7))
+                break
+    return fields
+
+
+def _address(page: _Page, start: int, end: int) -> list[int]:
+    """Rows of the vendor's address: after the name, before the first non-address line."""
+    rows: list[int] = []
+    for i in range(start, min(end + 2, len(page.rows))):
+        text = page.texts[i]
+        if _is_registration(text) or (not rows and (DATE_TEXT.search(text) or _NOT_NAME.search(text) and not _ADDRESS_WORD.search(text))):
+            if rows:
+                break
+            continue
+        if _ADDRESS_STOP.search(text) or PHONE.search(text) and not _POSTCODE.search(text):
+            break
+        if page.row_amounts[i] or DATE_TEXT.search(text):
+            break
+        if rows and _POSTCODE.search(page.texts[rows[-1]]) and not _continues_after_postcode(text):
+            break
+        if not rows and not (_ADDRESS_WORD.search(text) or _POSTCODE.search(text) or _STREET_NUMBER.match(text)):
+            # A branch name above the street ("BANDAR BARU RAWANG" / "NO 15 JALAN ...")
+            # is skipped, not a reason to give up.
+            if i + 1 < len(page.rows) and i - start < 2:
+                continue
+            break
+        rows.append(i)
+        if len(rows) >= 6:
+            break
+    # A leading line without a number when a later line starts with the street number is
+    # the branch, not the address.
+    for k in range(1, len(rows)):
+        if _STREET_NUMBER.match(page.texts[rows[k]]) and not _POSTCODE.match(page.texts[rows[k]]):
+            if all(not re.search(r"\d", page.texts[r]) and not _ADDRESS_WORD.search(page.texts[r]) for r in rows[:k]):
+                rows = rows[k:]
+            break
+    return rows
+
+
+_STATES = re.compile(
+    r"^(?:SELANGOR|KUALA\s*LUMPUR|JOHOR|PULAU\s*PINANG|PENANG|PERAK|KEDAH|MELAKA|PAHANG|SABAH|"
+    r"SARAWAK|NEGERI\s*SEMBILAN|KELANTAN|TERENGGANU|PERLIS|PUTRAJAYA|MALAYSIA|SINGAPORE|"
+    r"DARUL|W\.?\s*P|WILAYAH)"
+)
+
+
+def _continues_after_postcode(text: str) -> bool:
+    return bool(_STATES.match(text)) or (len(text) <= 25 and text.endswith((".", ",")) and not re.search(r"\d", text))
+
+
+# --- date --------------------------------------------------------------------------------
+
+
+def _date_field(page: _Page) -> list[_Field]:
+    day_first = page.currency not in {"USD", "CAD"}
+    best: tuple[int, int, str, list[OcrLine]] | None = None
+    for i, row in enumerate(page.rows):
+        found = find_date(_glue_fix(row.text), day_first=day_first)
+        if not found:
+            continue
+        printed, _ = found
+        # A labelled date beats an unlabelled one; otherwise the first printed wins
+        # (due dates and expiry dates come later on the page).
+        score = 2 if re.search(r"DATE|TARIKH|DTE", page.texts[i]) else 1
+        if re.search(r"EXP|VALID|DUE|BEST|BEFORE|EXPIRY", page.texts[i]):
+            score = 0
+        cells = [c.line for c in row.cells if printed.split()[0] in _glue_fix(c.text)] or row.lines
+        if best is None or score > best[0]:
+            best = (score, i, printed, cells)
+    if best is None:
+        return []
+    return [_Field("INVOICE_RECEIPT_DATE", best[2], best[3], 0.9 if best[0] == 2 else 0.75)]
+
+
+def _glue_fix(text: str) -> str:
+    # OCR reads "25/12/2018 8:13" as "25/12/20188:13"; the regexes take the 4-digit year
+    # first, so nothing to undo here beyond common letter-for-digit slips in the year.
+    return re.sub(r"(?<=\d[/.-])2O(\d\d)", r"20\1", text)
+
+
+# --- amounts -----------------------------------------------------------------------------
+
+
+def _label_end(row: Row) -> int:
+    """Index of the first cell after the label cells (the first cell with an amount)."""
+    for k, cell in enumerate(row.cells):
+        if amounts(cell.text):
+            return k
+    return len(row.cells)
+
+
+def _amount_fields(page: _Page) -> tuple[list[_Field], int]:
+    """Totals and friends; also where the summary block starts (the items end there)."""
+    totals: list[tuple[int, int, Decimal, Placed, str, str]] = []  # prio, row, value, cell, text, label
+    found: dict[str, tuple[int, Decimal, Placed, str, str]] = {}
+    summary_start = len(page.rows)
+    paid: list[tuple[int, Decimal]] = []
+    change: Decimal | None = None
+    rounding: Decimal | None = None
+
+    for i, text in enumerate(page.texts):
+        label = AMOUNT.sub(" ", text)
+        value = page.value_after_label(i, _label_end(page.rows[i]))
+        if value is None:
+            if re.search(r"TOTAL|SUBTOTAL", label):
+                summary_start = min(summary_start, i)
+            continue
+        amount, cell, printed = value
+        label_clean = label.strip()
+        if _SUBTOTAL.search(label):
+            found.setdefault("SUBTOTAL", (i, amount, cell, printed, label_clean))
+            summary_start = min(summary_start, i)
+        elif _ROUNDING.search(label) and abs(amount) < 1:
+            rounding = amount
+            summary_start = min(summary_start, i)
+        elif _CHANGE.search(label):
+            change = amount
+        elif _TOTAL_STRONG.search(label) and not re.search(r"SAVING|\bQTY|\bITEMS?\b|EXCL|DISCOUNT", label):
+            totals.append((3, i, amount, cell, printed, label_clean))
+            summary_start = min(summary_start, i)
+        elif _TOTAL_WEAK.search(label) and not _NOT_TOTAL.search(label):
+            totals.append((2, i, amount, cell, printed, label_clean))
+            summary_start = min(summary_start, i)
+        elif _TIP.search(label):
+            found.setdefault("GRATUITY", (i, amount, cell, printed, label_clean))
+        elif _DISCOUNT.search(label) and not re.search(r"TOTAL", label):
+            found.setdefault("DISCOUNT", (i, amount, cell, printed, label_clean))
+        elif _TAX.search(label) and not _TAX_NOT.search(label) or re.search(r"GST\s*\d{1,2}\s*%|TAX\s*\d{1,2}(?:\.\d+)?\s*%|\bSST\b.*%", label) and "TOTAL" not in label:
+            if i > summary_start - 1 or "TAX" in found:
+                found["TAX"] = (i, amount, cell, printed, label_clean)
+            else:
+                found.setdefault("TAX", (i, amount, cell, printed, label_clean))
+        elif _PAID.search(label) and amount > 0:
+            paid.append((i, amount))
+            found.setdefault("AMOUNT_PAID", (i, amount, cell, printed, label_clean))
+
+    total = _choose_total(totals, paid, change, rounding)
+    fields: list[_Field] = []
+    if total is not None:
+        _, i, amount, cell, printed, label = total
+        fields.append(_amount_field(page, "TOTAL", i, cell, printed, label, 0.85 if total[0] >= 3 else 0.7))
+    for kind in ("SUBTOTAL", "TAX", "GRATUITY", "DISCOUNT", "AMOUNT_PAID"):
+        if kind in found:
+            i, amount, cell, printed, label = found[kind]
+            if kind == "TAX" and total is not None and amount >= total[2] > 0:
+                continue  # a tax summary table's taxable amount, not the tax
+            fields.append(_amount_field(page, kind, i, cell, printed, label, 0.7))
+    return fields, summary_start
+
+
+def _choose_total(
+    totals: list[tuple[int, int, Decimal, Placed, str, str]],
+    paid: list[tuple[int, Decimal]],
+    change: Decimal | None,
+    rounding: Decimal | None,
+) -> tuple[int, int, Decimal, Placed, str, str] | None:
+    if not totals:
+        return None
+    totals = [t for t in totals if t[2] > 0] or totals
+    # Tendered minus change is the total, when both are printed: the strongest evidence.
+    if change is not None:
+        for _, tendered in paid:
+            for t in totals:
+                if tendered - change == t[2]:
+                    return t
+    # A rounding line: the total after it (rounded) beats the one before it.
+    best_prio = max(t[0] for t in totals)
+    strong = [t for t in totals if t[0] == best_prio]
+    if rounding is not None and rounding != 0:
+        rounded = [t for t in strong if (t[2] * 20) % 1 == 0]  # multiples of 0.05
+        if rounded:
+            return max(rounded, key=lambda t: t[2])
+    # Several totals of the same rank: a GST-inclusive total beats the net one; the
+    # largest is the inclusive one (savings and quantities were excluded by label).
+    return max(strong, key=lambda t: (t[2], -t[1]))
+
+
+def _amount_field(
+    page: _Page, kind: str, row_index: int, cell: Placed, printed: str, label: str, conf: float
+) -> _Field:
+    row = page.rows[row_index]
+    label_lines = [c.line for c in row.cells if c is not cell and not amounts(c.text)] or None
+    return _Field(
+        kind,
+        printed,
+        [cell.line],
+        conf,
+        label_text=label or None,
+        label_lines=label_lines,
+        currency=page.currency,
+    )
+
+
+# --- line items --------------------------------------------------------------------------
+
+
+@dataclass
+class _Item:
+    description: str
+    desc_lines: list[OcrLine]
+    price: str
+    price_line: OcrLine
+    quantity: str | None
+    unit_price: str | None
+    row_lines: list[OcrLine]
+
+
+_ITEM_SKIP = re.compile(
+    r"TOTAL|SUB\s*-?TOTAL|\bTAX\b|\bGST\b|\bVAT\b|CASH|CHANGE|ROUND|BALANCE|TENDER|PAYMENT|"
+    r"\bVISA\b|MASTER|\bCARD\b|\bDUE\b|\bPAID\b|SAVING|DISCOUNT|\bTIPS?\b|GRATUITY|SERVICE\s*CHARGE"
+)
+_QTY = re.compile(r"^(\d{1,3})(?:\s*[Xx@*]|\s+(?=[A-Za-z]))|\b(\d{1,3})\s*[Xx@*]\s*\d|\bQTY\s*:?\s*(\d{1,3})\b")
+
+
+def _line_items(page: _Page, summary_start: int) -> list[_Item]:
+    start = _header_end(page)
+    items: list[_Item] = []
+    pending: list[int] = []  # rows of text waiting for their amount (wrapped names)
+    for i in range(start, summary_start):
+        text = page.texts[i]
+        cells = page.row_amounts[i]
+        if _ITEM_SKIP.search(AMOUNT.sub(" ", text)):
+            pending = []
+            continue
+        if not cells:
+            words = re.sub(r"[^A-Z]", "", text)
+            if len(words) >= 2 and not _HEADER_ROW.fullmatch(text.strip()):
+                pending = (pending + [i])[-2:]
+            continue
+        value, price_cell, printed = cells[-1]
+        row = page.rows[i]
+        desc_cells = [c for c in row.cells if c.x1 <= price_cell.x0 + 1 and not _only_numbers(c.text)]
+        desc = " ".join(c.text for c in desc_cells).strip()
+        desc_lines = [c.line for c in desc_cells]
+        # The amount's own cell may start with the description ("COFFEE 3.50").
+        head = price_cell.text[: price_cell.text.rfind(printed)].strip() if printed in price_cell.text else ""
+        head = AMOUNT.sub("", head).strip()
+        if re.search(r"[A-Za-z]{2,}", head):
+            desc = (desc + " " + head).strip()
+            desc_lines.append(price_cell.line)
+        if not re.search(r"[A-Za-z]{2,}", desc) and pending:
+            # The name was printed on the row(s) above: "KF MODELLING CLAY" / "1 PC * 9.00".
+            desc = " ".join(page.rows[p].text for p in pending) + (" " + desc if desc else "")
+            desc_lines = [ln for p in pending for ln in page.rows[p].lines] + desc_lines
+        elif pending and len(pending) == 1 and _is_code_row(page.texts[pending[0]]):
+            pass
+        pending = []
+        if not re.search(r"[A-Za-z]{2,}", desc):
+            continue
+        quantity, unit_price = _quantity(text, cells, value)
+        items.append(_Item(desc, desc_lines, printed, price_cell.line, quantity, unit_price, row.lines))
+    return items
+
+
+def _only_numbers(text: str) -> bool:
+    return not re.search(r"[A-Za-z]{2,}", text)
+
+
+def _is_code_row(text: str) -> bool:
+    return bool(re.fullmatch(r"[\d\s-]{6,}", text))
+
+
+def _quantity(text: str, cells: list[tuple[Decimal, Placed, str]], amount: Decimal) -> tuple[str | None, str | None]:
+    match = _QTY.search(text)
+    quantity = next((g for g in match.groups() if g), None) if match else None
+    unit_price = None
+    if len(cells) >= 2:
+        unit_value, _, unit_text = cells[-2]
+        if quantity and unit_value * Decimal(quantity) == amount:
+            unit_price = unit_text
+        elif quantity is None and unit_value != 0 and (amount / unit_value) == (amount / unit_value).to_integral_value():
+            quantity = str(int(amount / unit_value))
+            unit_price = unit_text
+    return quantity, unit_price
+
+
+# --- JSON --------------------------------------------------------------------------------
+
+
+def _detection(text: str, lines: Sequence[OcrLine], page: _Page) -> dict[str, Any]:
+    return {
+        "Text": text,
+        "Geometry": textract_geometry(lines, page.width, page.height),
+        "Confidence": round(100 * _ocr_conf(lines), 3),
+    }
+
+
+def _summary_json(field: _Field, page: _Page, page_number: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"Type": {"Text": field.kind, "Confidence": round(100 * field.confidence, 3)}}
+    if field.label_text and field.label_lines:
+        out["LabelDetection"] = _detection(field.label_text, field.label_lines, page)
+    out["ValueDetection"] = _detection(field.value_text, field.value_lines, page)
+    out["PageNumber"] = page_number
+    if field.currency and field.kind in {"TOTAL", "SUBTOTAL", "TAX", "GRATUITY", "DISCOUNT", "AMOUNT_PAID"}:
+        out["Currency"] = {"Code": field.currency}
+    return out
+
+
+def _item_json(item: _Item, page: _Page, page_number: int) -> dict[str, Any]:
+    def field(kind: str, text: str, lines: Sequence[OcrLine], conf: float) -> dict[str, Any]:
+        return {
+            "Type": {"Text": kind, "Confidence": conf},
+            "ValueDetection": _detection(text, lines, page),
+            "PageNumber": page_number,
+        }
+
+    fields = [field("ITEM", item.description, item.desc_lines, 80.0)]
+    if item.quantity:
+        fields.append(field("QUANTITY", item.quantity, item.row_lines, 60.0))
+    if item.unit_price:
+        fields.append(field("UNIT_PRICE", item.unit_price, item.row_lines, 60.0))
+    fields.append(field("PRICE", item.price, [item.price_line], 80.0))
+    row_lines = list(dict.fromkeys([*item.desc_lines, *item.row_lines]))
+    row_text = " ".join(ln.text for ln in sorted(row_lines, key=lambda ln: (round(ln.cy / max(ln.height, 1)), ln.left)))
+    fields.append(field("EXPENSE_ROW", row_text, row_lines, 70.0))
+    return {"LineItemExpenseFields": fields}

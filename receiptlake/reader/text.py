@@ -1,0 +1,107 @@
+"""Text patterns shared by the parser: amounts, dates, labels, registration numbers."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+
+from lambda_src.common.dates import OLDEST_PLAUSIBLE, DateError, parse_date
+from lambda_src.common.money import MoneyError, parse_money
+
+# An amount as receipts print it: optional currency, digits, two decimals. Requiring the
+# decimals keeps quantities, codes and phone numbers out of the amounts column. A decimal
+# comma is accepted ("3,10" on European receipts).
+AMOUNT = re.compile(
+    r"(?<![\w.,/:-])(?P<neg>-)?\s?(?:RM|MYR|USD|EUR|SGD|S\$|US\$|\$|€|£|¥)?\s?"
+    r"(?P<num>\d{1,3}(?:[,.' ]\d{3})*[.,]\s?\d{2}|\d+[.,]\s?\d{2})(?P<trail>-)?(?![\d.,]*\d)"
+)
+
+# Dates as printed. The year may run into the time ("09/03/20184:21:23PM"): four digits
+# are taken first, so the time's first digit is left behind.
+_MONTH_NAMES = (
+    r"JAN(?:UARY)?|FEB(?:RUARY)?|MAR(?:CH)?|APR(?:IL)?|MAY|JUNE?|JULY?|AUG(?:UST)?|"
+    r"SEP(?:T(?:EMBER)?)?|OCT(?:OBER)?|NOV(?:EMBER)?|DEC(?:EMBER)?"
+)
+DATE_TEXT = re.compile(
+    r"(?<!\d)(?:"
+    r"(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)"
+    r"|\d{1,2}\s?[-/.]\s?\d{1,2}\s?[-/.]\s?(?:(?:19|20)\d{2}|\d{2}(?!\d))"
+    rf"|\d{{1,2}}[-\s.]*(?:{_MONTH_NAMES})[-\s.,']*(?:(?:19|20)\d{{2}}|\d{{2}}(?!\d))"
+    rf"|(?:{_MONTH_NAMES})[-\s.]*\d{{1,2}}(?:ST|ND|RD|TH)?[,\s.']*(?:(?:19|20)\d{{2}}|\d{{2}}(?!\d))"
+    r")",
+    re.IGNORECASE,
+)
+
+PHONE = re.compile(
+    r"(?:TEL|PHONE|PH|HP|H/P|MOBILE|FAX|T)\s*[.:]?\s*[+(]?\d[\d\s()+-]{6,}\d"
+    r"|\(?\+?\d{2,4}\)?[\s-]?\d{3,4}[\s-]\d{3,5}",
+    re.IGNORECASE,
+)
+
+# Company registration numbers printed under Malaysian/Singaporean names: "(81109-A)",
+# "CO. NO. 373665-A", "789417-W", "(1135772-K)".
+REGISTRATION = re.compile(
+    r"\(?\s*(?:CO(?:MPANY)?\.?\s*(?:REG(?:ISTRATION)?\.?)?\s*(?:NO|#)\.?\s*:?\s*)?"
+    r"\d{3,}[-\s]?[A-Z]\s*\)?$|^\(?\s*(?:CO(?:MPANY)?\.?\s*)?(?:REG(?:ISTRATION)?\.?\s*)?"
+    r"(?:NO|#)\.?\s*:?\s*\d{4,}[-\s]?[A-Z]?\s*\)?$",
+    re.IGNORECASE,
+)
+
+# Words that make a line the registered name of a company. "BND"/"BHO" are common OCR
+# slips of "BHD" (one wrong letter), accepted after "SDN".
+LEGAL_SUFFIX = re.compile(
+    r"\b(?:SDN\.?\s*B[A-Z0-9]D|S/B|BERHAD|BHD|L\.?L\.?C|LTD|LIMITED|GMBH|INC|INCORPORATED|"
+    r"PTE|PLC|CORP(?:ORATION)?|CO\.,?\s*LTD|S\.?A\.?R\.?L|S\.?A|B\.?V|AG|KG|PTY)\b\.?",
+    re.IGNORECASE,
+)
+_SDN_SLIP = re.compile(r"\b(SDN\.?\s*)B[A-Z0-9]D\b", re.IGNORECASE)
+
+
+def fix_legal_suffix(text: str) -> str:
+    """Undo one-letter OCR slips in "SDN BHD" ("SDN BND" -> "SDN BHD")."""
+    return _SDN_SLIP.sub(lambda m: m.group(1) + "BHD", text)
+
+
+def amounts(text: str) -> list[tuple[Decimal, re.Match[str]]]:
+    """The amounts in a text, left to right."""
+    found = []
+    for match in AMOUNT.finditer(text):
+        num = match.group("num").replace(" ", "")
+        try:
+            value = parse_money(num)
+        except MoneyError:
+            continue
+        if match.group("neg") or match.group("trail"):
+            value = -value
+        found.append((value, match))
+    return found
+
+
+def find_date(text: str, *, day_first: bool = True) -> tuple[str, date] | None:
+    """The first date printed in a text: the text as printed and its reading."""
+    for match in DATE_TEXT.finditer(text):
+        printed = match.group(0).strip(" .,-")
+        if (reading := read_date(printed, day_first=day_first)) is not None:
+            return printed, reading
+    return None
+
+
+def read_date(printed: str, *, day_first: bool = True) -> date | None:
+    """parse_date without its age limit: the reader reports what is printed (a 2016
+    receipt is still dated 2016); judging plausibility is the normalizer's business.
+    parse_date accepts a window of OLDEST_PLAUSIBLE ending at ``today``, so slide the
+    window back a few times before giving up.
+    """
+    today = date.today()
+    for _ in range(4):
+        try:
+            return parse_date(printed, day_first=day_first, today=today)
+        except DateError:
+            today -= OLDEST_PLAUSIBLE - timedelta(days=1)
+    return None
+
+
+def norm(text: str) -> str:
+    """Upper-case letters and digits only: for comparing labels."""
+    return re.sub(r"[^A-Z0-9]", "", text.upper())
