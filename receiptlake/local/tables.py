@@ -1,0 +1,64 @@
+"""Tables for local mode and tests, built from the synthesized storage stack so the
+local copy can never drift from what CDK deploys."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import tempfile
+from typing import Any
+
+TABLE_TYPE = "AWS::DynamoDB::Table"
+
+
+@functools.cache
+def receipts_table_properties() -> dict[str, Any]:
+    """The CloudFormation properties of the receipts table, from a dev synth of the storage stack."""
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+
+    from stacks.config import ENVIRONMENTS_KEY, load_config, read_cdk_json_context
+    from stacks.storage_stack import StorageStack
+
+    context = read_cdk_json_context()
+    config = load_config(context[ENVIRONMENTS_KEY], "dev")
+    with tempfile.TemporaryDirectory() as outdir:
+        app = cdk.App(context=context, outdir=outdir)
+        stack = StorageStack(app, "storage", config=config)
+        template = Template.from_stack(stack).to_json()
+    tables = [r for r in template["Resources"].values() if r["Type"] == TABLE_TYPE]
+    if len(tables) != 1:
+        raise RuntimeError(f"expected one table in the storage stack, found {len(tables)}")
+    properties: dict[str, Any] = json.loads(json.dumps(tables[0]["Properties"]))
+    return properties
+
+
+def create_table_request(properties: dict[str, Any], table_name: str) -> dict[str, Any]:
+    """A DynamoDB CreateTable request with the key schema, attributes and indexes of ``properties``."""
+    request: dict[str, Any] = {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": properties["KeySchema"],
+        "AttributeDefinitions": properties["AttributeDefinitions"],
+    }
+    indexes = [
+        {"IndexName": g["IndexName"], "KeySchema": g["KeySchema"], "Projection": g["Projection"]}
+        for g in properties.get("GlobalSecondaryIndexes", [])
+    ]
+    if indexes:
+        request["GlobalSecondaryIndexes"] = indexes
+    return request
+
+
+def create_receipts_table(client: Any, table_name: str) -> None:
+    """Create the receipts table (and its TTL) in whatever DynamoDB ``client`` talks to."""
+    properties = receipts_table_properties()
+    client.create_table(**create_table_request(properties, table_name))
+    ttl = properties.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        client.update_time_to_live(
+            TableName=table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+        )
