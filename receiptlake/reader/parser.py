@@ -61,7 +61,7 @@ _TOTAL_STRONG = re.compile(
     r"TOTAL\s*(?:SALES?|AMOUNT|AMT)?\s*\(?\s*INCL|TOTAL\s*INC\b|TOTAL\s*AMOUNT|TOTAL\s*AMT|"
     r"JUMLAH|TOTAL\s*SALES?|TOTAL\s*\w*\s*(?:RM|MYR|USD|EUR|SGD)\b|TOTAL\s*PAYMENT|"
     r"NETT?\s*AMOUNT|TOTAL\s*EUROS?|AMOUNT\s*PAYABLE|TOTAL\s*TO\s*PAY|TOTAL\s*DUE|"
-    r"\bSUMME\b|\bTOTAL\s*TTC|PAYABLE"
+    r"\bSUMME\b|\bTOTAL\s*TTC|PAYABLE|^\W*DUE\b"
 )
 _TOTAL_WEAK = re.compile(r"T[O0D]TA[L1I]|\bTTL\b|\bTL\b|\bAMOUNT\b|\bAMT\b|\bBALANCE\b|\bTOT\b")
 _ROUNDING = re.compile(r"ROUND|ROUDING|ROUNDG|\bRNDG|ADJ(?:USTMENT)?\b")
@@ -71,7 +71,7 @@ _TIP = re.compile(r"\bTIPS?\b|GRATUITY|SERVICE\s*(?:CHARGE|CHG)|\bSVC\b|\bS/?C\b
 _DISCOUNT = re.compile(r"DISCOUNT|\bDISC\b|\bSAVINGS?\b|\bPROMO|\bCOUPON|\bVOUCHER|\bLESS\b")
 _PAID = re.compile(
     r"\bCASH\b|TENDER|\bPAID\b|\bPAYMENT\b|\bVISA\b|MASTER|\bCARD\b|\bCREDIT\b|\bDEBIT\b|"
-    r"\bAMEX\b|\bEFT|\bNETS\b|\bTEND\b|\bRECEIVED\b|E-?WALLET|\bBOOST\b|\bGRAB"
+    r"\bAMEX\b|\bEFT|\bNETS\b|\bTEND\b|\bRECEIVED\b|E-?WALLET|\bBOOST\b|\bGRAB|^\W*PAY\b"
 )
 _CHANGE = re.compile(r"\bCHANGE\b|\bCHG\b|\bBALANCE\s*RETURN|\bKEMBALI")
 
@@ -149,19 +149,42 @@ class _Page:
                 found.append((value, cell, match.group(0).strip()))
         return found
 
-    def value_after_label(self, index: int, label_end: int) -> tuple[Decimal, Placed, str] | None:
-        """The amount right of a label on row ``index``, else on the row just below it
-        (a label printed above its amount), never from a row that has its own label."""
+    def label_values(self, index: int) -> list[tuple[str, Decimal, Placed, str]]:
+        """(label, amount, cell, printed) pairs on row ``index``, left to right.
+
+        Two-column summaries print two pairs on a row ("TOTAL SAVING 0.00  TOTAL 77.20");
+        each label takes the last amount of the run of amounts that follows it. A label
+        with no amount on its row takes the amount on the row below (a label printed above
+        its amount) unless that row has a label of its own.
+        """
         row = self.rows[index]
-        label_cell_x = row.cells[label_end].x0 if label_end < len(row.cells) else 0.0
-        right = [a for a in self.row_amounts[index] if a[1].x0 >= label_cell_x]
-        if right:
-            return right[-1]
-        if index + 1 < len(self.rows):
+        pairs: list[tuple[str, Decimal, Placed, str]] = []
+        label: list[str] = []
+        run: list[tuple[Decimal, Placed, str]] = []
+        for cell in row.cells:
+            found = amounts(cell.text)
+            rest = AMOUNT.sub(" ", cell.text).strip()
+            if found and run and re.search(r"[A-Za-z]{2,}", rest) and rest == cell.text.strip()[: len(rest)]:
+                # "ROUNDING 0.00" in one cell after an earlier pair: a new label starts.
+                pairs.append((" ".join(label), *run[-1]))
+                label, run = [], []
+            if found:
+                if rest and not run:
+                    label.append(rest)
+                for value, match in found:
+                    run.append((value, cell, match.group(0).strip()))
+            else:
+                if run:
+                    pairs.append((" ".join(label), *run[-1]))
+                    label, run = [], []
+                label.append(cell.text)
+        if run:
+            pairs.append((" ".join(label), *run[-1]))
+        elif label and index + 1 < len(self.rows):
             below = self.texts[index + 1]
             if not re.search(r"[A-Z]{3,}", AMOUNT.sub("", below)) and self.row_amounts[index + 1]:
-                return self.row_amounts[index + 1][-1]
-        return None
+                pairs.append((" ".join(label), *self.row_amounts[index + 1][-1]))
+        return [(_upper(lbl), v, c, t) for lbl, v, c, t in pairs]
 
 
 def parse_page(
@@ -201,9 +224,16 @@ def _is_registration(text: str) -> bool:
 
 
 def _strip_registration(text: str) -> str:
-    # "GARDENIA BAKERIES (KL) SDN BHD (139386 X)" -> "GARDENIA BAKERIES (KL) SDN BHD"
-    text = re.sub(r"\s*\(\s*(?:CO\.?\s*(?:NO\.?)?\s*)?[\d\s]{4,}[-\s]?[A-Z]?\s*\)?\s*$", "", text)
-    text = re.sub(r"\s+\d{5,}-?[A-Z]$", "", text)
+    """Cut a registration number and what follows it off a name:
+    "GARDENIA BAKERIES (KL) SDN BHD (139386 X)" -> "GARDENIA BAKERIES (KL) SDN BHD",
+    "KING'S CONFECTIONERY S/B 273500-U (KSB)" -> "KING'S CONFECTIONERY S/B"."""
+    text = re.sub(
+        r"\s*[(\[]?\s*(?:CO\.?\s*(?:REG\.?\s*)?(?:NO\.?)?\s*:?\s*)?\d[\d\s]{3,}[-\s]?[A-Z]?\s*[)\]]?(?:\s*\(.{0,8}\))?\s*$",
+        "",
+        text,
+        flags=re.IGNORECASE,
+    )
+    text = re.sub(r"\s+\d{5,}-?[A-Z](?:\s.{0,10})?$", "", text)
     return text.strip()
 
 
@@ -364,112 +394,168 @@ def _glue_fix(text: str) -> str:
 # --- amounts -----------------------------------------------------------------------------
 
 
-def _label_end(row: Row) -> int:
-    """Index of the first cell after the label cells (the first cell with an amount)."""
-    for k, cell in enumerate(row.cells):
-        if amounts(cell.text):
-            return k
-    return len(row.cells)
+@dataclass
+class _Entry:
+    """A row with a label and the amount that goes with it."""
+
+    row: int
+    label: str
+    amount: Decimal
+    cell: Placed
+    printed: str
+    prio: int = 0  # total candidates: 3 strong label, 2 weak label
 
 
 def _amount_fields(page: _Page) -> tuple[list[_Field], int]:
     """Totals and friends; also where the summary block starts (the items end there)."""
-    totals: list[tuple[int, int, Decimal, Placed, str, str]] = []  # prio, row, value, cell, text, label
-    found: dict[str, tuple[int, Decimal, Placed, str, str]] = {}
+    totals: list[_Entry] = []
+    found: dict[str, _Entry] = {}
     summary_start = len(page.rows)
-    paid: list[tuple[int, Decimal]] = []
+    paid: list[_Entry] = []
     change: Decimal | None = None
-    rounding: Decimal | None = None
+    rounding: _Entry | None = None
+    valued: list[_Entry] = []
 
     for i, text in enumerate(page.texts):
-        label = AMOUNT.sub(" ", text)
-        value = page.value_after_label(i, _label_end(page.rows[i]))
-        if value is None:
-            if re.search(r"TOTAL|SUBTOTAL", label):
-                summary_start = min(summary_start, i)
-            continue
-        amount, cell, printed = value
-        label_clean = label.strip()
-        if _SUBTOTAL.search(label):
-            found.setdefault("SUBTOTAL", (i, amount, cell, printed, label_clean))
+        pairs = page.label_values(i)
+        if not pairs and re.search(r"TOTAL|SUBTOTAL", text):
             summary_start = min(summary_start, i)
-        elif _ROUNDING.search(label) and abs(amount) < 1:
-            rounding = amount
-            summary_start = min(summary_start, i)
-        elif _CHANGE.search(label):
-            change = amount
-        elif _TOTAL_STRONG.search(label) and not re.search(r"SAVING|\bQTY|\bITEMS?\b|EXCL|DISCOUNT", label):
-            totals.append((3, i, amount, cell, printed, label_clean))
-            summary_start = min(summary_start, i)
-        elif _TOTAL_WEAK.search(label) and not _NOT_TOTAL.search(label):
-            totals.append((2, i, amount, cell, printed, label_clean))
-            summary_start = min(summary_start, i)
-        elif _TIP.search(label):
-            found.setdefault("GRATUITY", (i, amount, cell, printed, label_clean))
-        elif _DISCOUNT.search(label) and not re.search(r"TOTAL", label):
-            found.setdefault("DISCOUNT", (i, amount, cell, printed, label_clean))
-        elif _TAX.search(label) and not _TAX_NOT.search(label) or re.search(r"GST\s*\d{1,2}\s*%|TAX\s*\d{1,2}(?:\.\d+)?\s*%|\bSST\b.*%", label) and "TOTAL" not in label:
-            if i > summary_start - 1 or "TAX" in found:
-                found["TAX"] = (i, amount, cell, printed, label_clean)
-            else:
-                found.setdefault("TAX", (i, amount, cell, printed, label_clean))
-        elif _PAID.search(label) and amount > 0:
-            paid.append((i, amount))
-            found.setdefault("AMOUNT_PAID", (i, amount, cell, printed, label_clean))
+        for label, amount, cell, printed in pairs:
+            entry = _Entry(i, label.strip(" :"), amount, cell, printed)
+            valued.append(entry)
+            summary_start = _classify(entry, label, found, totals, paid, summary_start)
+            if entry.label == "CHANGE" or _CHANGE.search(label):
+                change = abs(amount)
+            if _ROUNDING.search(label) and abs(amount) < 1 and not _SUBTOTAL.search(label):
+                rounding = entry
 
-    total = _choose_total(totals, paid, change, rounding)
+    total = _choose_total(totals, paid, change, rounding, valued, found)
     fields: list[_Field] = []
     if total is not None:
-        _, i, amount, cell, printed, label = total
-        fields.append(_amount_field(page, "TOTAL", i, cell, printed, label, 0.85 if total[0] >= 3 else 0.7))
+        fields.append(_amount_field(page, "TOTAL", total, 0.85 if total.prio >= 3 else 0.7))
     for kind in ("SUBTOTAL", "TAX", "GRATUITY", "DISCOUNT", "AMOUNT_PAID"):
         if kind in found:
-            i, amount, cell, printed, label = found[kind]
-            if kind == "TAX" and total is not None and amount >= total[2] > 0:
+            entry = found[kind]
+            if kind == "TAX" and total is not None and entry.amount >= total.amount > 0:
                 continue  # a tax summary table's taxable amount, not the tax
-            fields.append(_amount_field(page, kind, i, cell, printed, label, 0.7))
+            fields.append(_amount_field(page, kind, entry, 0.7))
     return fields, summary_start
 
 
+def _classify(
+    entry: _Entry,
+    label: str,
+    found: dict[str, _Entry],
+    totals: list[_Entry],
+    paid: list[_Entry],
+    summary_start: int,
+) -> int:
+    i, amount = entry.row, entry.amount
+    # "(TOTAL INCLUDED GST @ 6% : 1.42)", "GST 6% 1.19": the tax, not a total; but
+    # "TOTAL INCL. GST 6%" is the total.
+    tax_note = bool(
+        re.search(r"%", label)
+        and _TAX.search(label)
+        and (not re.search(r"T[O0]TAL", label) or re.search(r"^\W*\(|INCLUDED\s*(?:GST|TAX)\s*@", label))
+    )
+    if _SUBTOTAL.search(label):
+        found.setdefault("SUBTOTAL", entry)
+        summary_start = min(summary_start, i)
+    elif _ROUNDING.search(label):
+        if abs(amount) >= 1:  # "ROUNDING RM 182.00": the rounded total
+            entry.prio = 3
+            totals.append(entry)
+        summary_start = min(summary_start, i)
+    elif _CHANGE.search(label):
+        pass
+    elif not tax_note and _TOTAL_STRONG.search(label) and not re.search(r"SAVING|\bQTY|\bITEMS?\b|EXCL|DISCOUNT", label):
+        entry.prio = 3
+        totals.append(entry)
+        summary_start = min(summary_start, i)
+    elif not tax_note and _TOTAL_WEAK.search(label) and not _NOT_TOTAL.search(label):
+        entry.prio = 2
+        totals.append(entry)
+        summary_start = min(summary_start, i)
+    elif _TIP.search(label):
+        found.setdefault("GRATUITY", entry)
+    elif _DISCOUNT.search(label) and not re.search(r"TOTAL", label):
+        found.setdefault("DISCOUNT", entry)
+    elif tax_note or (_TAX.search(label) and not _TAX_NOT.search(label)):
+        if "TAX" not in found or i >= summary_start:
+            found["TAX"] = entry
+    elif _PAID.search(label) and amount != 0:
+        paid.append(entry)
+        found.setdefault("AMOUNT_PAID", entry)
+    return summary_start
+
+
 def _choose_total(
-    totals: list[tuple[int, int, Decimal, Placed, str, str]],
-    paid: list[tuple[int, Decimal]],
+    totals: list[_Entry],
+    paid: list[_Entry],
     change: Decimal | None,
-    rounding: Decimal | None,
-) -> tuple[int, int, Decimal, Placed, str, str] | None:
-    if not totals:
-        return None
-    totals = [t for t in totals if t[2] > 0] or totals
-    # Tendered minus change is the total, when both are printed: the strongest evidence.
+    rounding: _Entry | None,
+    valued: list[_Entry],
+    found: dict[str, _Entry],
+) -> _Entry | None:
+    positive = [t for t in totals if t.amount > 0]
+    first_total_row = min((t.row for t in positive), default=None)
+    summary_row = min([t.row for t in positive] + [e.row for e in found.values()], default=None)
+    # Tendered minus change is the total, when both are printed: the strongest evidence,
+    # and it finds totals printed without a label ("RM 60.30" under a rounding line).
+    due: Decimal | None = None
     if change is not None:
-        for _, tendered in paid:
-            for t in totals:
-                if tendered - change == t[2]:
-                    return t
-    # A rounding line: the total after it (rounded) beats the one before it.
-    best_prio = max(t[0] for t in totals)
-    strong = [t for t in totals if t[0] == best_prio]
-    if rounding is not None and rounding != 0:
-        rounded = [t for t in strong if (t[2] * 20) % 1 == 0]  # multiples of 0.05
-        if rounded:
-            return max(rounded, key=lambda t: t[2])
-    # Several totals of the same rank: a GST-inclusive total beats the net one; the
-    # largest is the inclusive one (savings and quantities were excluded by label).
-    return max(strong, key=lambda t: (t[2], -t[1]))
+        for tender in paid:
+            if abs(tender.amount) - change > 0:
+                due = abs(tender.amount) - change
+                break
+    if due is not None and summary_row is not None:
+        match = [t for t in positive if t.amount == due] or [
+            e for e in valued
+            if e.amount == due and e.row >= summary_row - 1 and e not in paid
+        ]
+        if match:
+            return max(match, key=lambda e: e.prio)
+    if not positive:
+        # No total printed by name: tendered minus change, else subtotal plus tax.
+        anchor = found.get("TAX") or found.get("SUBTOTAL") or (paid[0] if paid else None)
+        if anchor is None:
+            return None
+        if due is None and "SUBTOTAL" in found and "TAX" in found:
+            due = found["SUBTOTAL"].amount + found["TAX"].amount
+        if due is None:
+            return None
+        return _Entry(anchor.row, "", due, anchor.cell, f"{due:.2f}", 1)
+    # A rounding line: the total is the amount after it, or the total before it plus it.
+    if rounding is not None:
+        after = [t for t in positive if t.row > rounding.row]
+        if after:
+            return after[0]
+        before = [t for t in positive if t.row <= rounding.row and t is not rounding]
+        if before:
+            rounded = before[-1].amount + rounding.amount
+            printed = [e for e in valued if e.amount == rounded and e.row > rounding.row]
+            if printed:
+                return printed[0]
+            if rounding.amount != 0:
+                target = before[-1]
+                return _Entry(target.row, target.label, rounded, target.cell, f"{rounded:.2f}", target.prio)
+    del first_total_row
+    # Several totals: the best label wins; among equals a GST-inclusive total beats the
+    # net one and is the larger (savings and quantities were excluded by label).
+    best = max(t.prio for t in positive)
+    return max((t for t in positive if t.prio == best), key=lambda t: (t.amount, -t.row))
 
 
-def _amount_field(
-    page: _Page, kind: str, row_index: int, cell: Placed, printed: str, label: str, conf: float
-) -> _Field:
-    row = page.rows[row_index]
-    label_lines = [c.line for c in row.cells if c is not cell and not amounts(c.text)] or None
+def _amount_field(page: _Page, kind: str, entry: _Entry, conf: float) -> _Field:
+    row = page.rows[entry.row]
+    label_lines = [c.line for c in row.cells if c is not entry.cell and not amounts(c.text)]
     return _Field(
         kind,
-        printed,
-        [cell.line],
+        entry.printed,
+        [entry.cell.line],
         conf,
-        label_text=label or None,
-        label_lines=label_lines,
+        label_text=entry.label or None,
+        label_lines=label_lines or None,
         currency=page.currency,
     )
 
