@@ -239,9 +239,16 @@ class ReceiptRepository:
         )
 
     def list_by_status(
-        self, user_id: str, status: Status, *, cursor: str | None = None, limit: int = 50
+        self,
+        user_id: str,
+        status: Status,
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+        predicate: Callable[[Receipt], bool] | None = None,
     ) -> Page:
-        """The review queue (or any status), oldest upload first."""
+        """The review queue (or any status), oldest upload first; ``predicate`` filters
+        like in ``list_by_date``."""
         return self._page(
             index=keys.GSI2,
             key_condition=f"{keys.GSI2_PK} = :pk",
@@ -250,7 +257,7 @@ class ReceiptRepository:
             cursor=cursor,
             limit=limit,
             forward=True,
-            predicate=None,
+            predicate=predicate,
         )
 
     def _page(

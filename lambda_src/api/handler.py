@@ -1,0 +1,23 @@
+"""Lambda entry point: API Gateway HTTP API (payload 2.0) events through Mangum."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from mangum import Mangum
+
+from lambda_src.api.app import get_app
+from lambda_src.api.observability import logger
+
+
+@lru_cache(maxsize=1)
+def _adapter() -> Mangum:
+    return Mangum(get_app(), lifespan="off")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _adapter()(event, context)  # type: ignore[arg-type]

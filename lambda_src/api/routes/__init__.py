@@ -1,0 +1,1 @@
+"""Routes by concern; each module exposes ``router``."""
