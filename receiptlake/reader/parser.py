@@ -268,7 +268,7 @@ def _vendor_fields(page: _Page) -> list[_Field]:
                 break
             legal_index = i
             break
-        if i > 0 and (_ADDRESS_STOP.search(text) or PHONE.search(text)) and i > 6:
+        if i > 6 and (_ADDRESS_STOP.search(text) or PHONE.search(text)):
             break
 
     brand_index = None
@@ -279,31 +279,44 @@ def _vendor_fields(page: _Page) -> list[_Field]:
 
     name_rows: list[int] = []
     if legal_index is not None:
-        legal_text = fix_legal_suffix(_strip_registration(page.rows[legal_index].text))
-        # A registered name that wraps: "BENS INDEPENDENT GROCER" / "SDN. BHD" on two rows.
-        if re.fullmatch(r"\W*(?:SDN\.?\s*B\w{1,2}D\.?|BHD\.?|BERHAD|LTD\.?|LLC|INC\.?)\W*", page.texts[legal_index]) and legal_index > 0:
-            legal_text = page.rows[legal_index - 1].text + " " + legal_text
-        legal = _Field(
-            "VENDOR_LEGAL_NAME",
-            legal_text,
-            page.rows[legal_index].lines,
-            0.8,
+        legal_rows = _wrapped_name(page, legal_index)
+        legal_text = fix_legal_suffix(
+            _strip_registration(" ".join(page.rows[k].text.strip() for k in legal_rows))
         )
-        name_rows.append(legal_index)
-        if brand_index is None or brand_index >= legal_index:
+        legal_lines = [ln for k in legal_rows for ln in page.rows[k].lines]
+        legal = _Field("VENDOR_LEGAL_NAME", legal_text, legal_lines, 0.8)
+        name_rows += legal_rows
+        if brand_index is None or brand_index >= legal_rows[0]:
             brand = _Field("VENDOR_NAME", legal.value_text, legal.value_lines, 0.7)
         else:
-            brand = _Field("VENDOR_NAME", page.rows[brand_index].text, page.rows[brand_index].lines, 0.7)
-            name_rows.append(brand_index)
+            brand_rows = _wrapped_name(page, brand_index, up=False)
+            brand_rows = [k for k in brand_rows if k < legal_rows[0]]
+            brand = _Field(
+                "VENDOR_NAME",
+                " ".join(page.rows[k].text.strip() for k in brand_rows),
+                [ln for k in brand_rows for ln in page.rows[k].lines],
+                0.7,
+            )
+            name_rows += brand_rows
         fields += [brand, legal]
     elif brand_index is not None:
-        fields.append(_Field("VENDOR_NAME", page.rows[brand_index].text, page.rows[brand_index].lines, 0.6))
-        name_rows.append(brand_index)
+        brand_rows = _wrapped_name(page, brand_index, up=False)
+        fields.append(
+            _Field(
+                "VENDOR_NAME",
+                _strip_registration(" ".join(page.rows[k].text.strip() for k in brand_rows)),
+                [ln for k in brand_rows for ln in page.rows[k].lines],
+                0.6,
+            )
+        )
+        name_rows += brand_rows
 
     address = _address(page, max(name_rows) + 1 if name_rows else 0, end)
     if address:
         rows = [page.rows[i] for i in address]
         text = " ".join(r.text.strip() for r in rows)
+        # A phone number printed at the end of the last address line is not address.
+        text = re.sub(r"[\s,]*(?:TEL|PHONE)?[\s.:]*\(?\+?\d{2,4}\)?-\d{3,4}[\s-]?\d{3,5}\.?$", "", text, flags=re.I)
         fields.append(_Field("VENDOR_ADDRESS", text, [ln for r in rows for ln in r.lines], 0.6))
 
     for i in range(min(len(page.rows), end + 3)):
@@ -316,35 +329,93 @@ def _vendor_fields(page: _Page) -> list[_Field]:
     return fields
 
 
+def _plain_name_row(text: str) -> bool:
+    """A row that can be part of a name: letters, no address, number or boilerplate."""
+    return (
+        _name_like(text)
+        and not _ADDRESS_WORD.search(text.rstrip(",&-( "))
+        and not re.search(r"\d{3,}", text)
+    )
+
+
+def _wrapped_name(page: _Page, index: int, up: bool = True) -> list[int]:
+    """The rows of a name printed over two lines.
+
+    "POPULAR BOOK" / "CO. (M) SDN BHD", "BENS INDEPENDENT GROCER" / "SDN. BHD": a legal
+    row whose own words before the suffix are too few to be a name takes the row above.
+    "HOME MASTER HARDWARE &" / "ELECTRICAL": a row ending in "&" or an open bracket takes
+    the row below.
+    """
+    rows = [index]
+    text = page.texts[index]
+    before_suffix = LEGAL_SUFFIX.split(_strip_registration(text))[0]
+    words = re.findall(r"[A-Z]{2,}", before_suffix)
+    if up and index > 0 and _plain_name_row(page.texts[index - 1]):
+        if len(words) <= 1 or re.match(r"^\W*(?:CO\b|&|\(|[A-Z]+\))", text) or len(words) <= 2 and len(page.texts[index - 1]) > 12:
+            rows.insert(0, index - 1)
+    last = page.texts[rows[-1]]
+    if rows[-1] + 1 < len(page.rows) and (
+        last.rstrip().endswith(("&", "-", "(")) or last.count("(") > last.count(")")
+    ):
+        if _plain_name_row(page.texts[rows[-1] + 1]) or LEGAL_SUFFIX.search(page.texts[rows[-1] + 1]):
+            rows.append(rows[-1] + 1)
+    return rows
+
+
+def _address_start(text: str) -> bool:
+    return bool(
+        _ADDRESS_WORD.search(text.rstrip(", "))
+        or _POSTCODE.search(text)
+        or _STREET_NUMBER.match(text)
+    )
+
+
 def _address(page: _Page, start: int, end: int) -> list[int]:
-    """Rows of the vendor's address: after the name, before the first non-address line."""
+    """Rows of the vendor's address: after the name, before the first non-address line.
+
+    Before the address begins, registration and tax numbers, "formerly known as" lines,
+    dates and branch names are passed over (up to 6 rows).
+    """
     rows: list[int] = []
-    for i in range(start, min(end + 2, len(page.rows))):
+    limit = min(end + 3, len(page.rows))
+    i = start
+    while i < limit:
         text = page.texts[i]
-        if _is_registration(text) or (not rows and (DATE_TEXT.search(text) or _NOT_NAME.search(text) and not _ADDRESS_WORD.search(text))):
-            if rows:
+        if not rows:
+            if (
+                _address_start(text)
+                and not _is_registration(text)
+                and not _ADDRESS_STOP.search(text)
+                and not DATE_TEXT.search(text)
+                and not PHONE.search(text)
+            ):
+                rows.append(i)
+            elif i - start >= 6:
                 break
+            i += 1
             continue
-        if _ADDRESS_STOP.search(text) or PHONE.search(text) and not _POSTCODE.search(text):
+        if _is_registration(text):
             break
-        if page.row_amounts[i] or DATE_TEXT.search(text):
+        if _ADDRESS_STOP.search(text) or (PHONE.search(text) and not _POSTCODE.search(text)):
             break
-        if rows and _POSTCODE.search(page.texts[rows[-1]]) and not _continues_after_postcode(text):
+        if DATE_TEXT.search(text) or (page.row_amounts[i] and not _address_start(text)):
             break
-        if not rows and not (_ADDRESS_WORD.search(text) or _POSTCODE.search(text) or _STREET_NUMBER.match(text)):
-            # A branch name above the street ("BANDAR BARU RAWANG" / "NO 15 JALAN ...")
-            # is skipped, not a reason to give up.
-            if i + 1 < len(page.rows) and i - start < 2:
-                continue
+        prev = page.texts[rows[-1]]
+        if _POSTCODE.search(prev) and not re.search(r"\d{5}\W*$", prev) and not _continues_after_postcode(text):
+            break
+        if not _address_start(text) and not _continues_after_postcode(text) and _POSTCODE.search(prev):
+            break
+        if not _address_start(text) and len(rows) >= 1 and LEGAL_SUFFIX.search(text):
             break
         rows.append(i)
         if len(rows) >= 6:
             break
+        i += 1
     # A leading line without a number when a later line starts with the street number is
-    # the branch, not the address.
+    # the branch, not the address ("BANDAR BARU RAWANG" / "NO 15 JALAN BANDAR RAWANG 10").
     for k in range(1, len(rows)):
         if _STREET_NUMBER.match(page.texts[rows[k]]) and not _POSTCODE.match(page.texts[rows[k]]):
-            if all(not re.search(r"\d", page.texts[r]) and not _ADDRESS_WORD.search(page.texts[r]) for r in rows[:k]):
+            if all(not re.search(r"\d", page.texts[r]) and not _ADDRESS_WORD.search(page.texts[r].rstrip(", ")) for r in rows[:k]):
                 rows = rows[k:]
             break
     return rows
@@ -358,7 +429,9 @@ _STATES = re.compile(
 
 
 def _continues_after_postcode(text: str) -> bool:
-    return bool(_STATES.match(text)) or (len(text) <= 25 and text.endswith((".", ",")) and not re.search(r"\d", text))
+    return bool(_STATES.match(text)) or (
+        len(text) <= 30 and not re.search(r"\d", text) and bool(re.search(r"[.,]\s*$|\b(?:DARUL|D\.E)", text))
+    )
 
 
 # --- date --------------------------------------------------------------------------------
