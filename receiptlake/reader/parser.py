@@ -649,7 +649,8 @@ class _Item:
 
 _ITEM_SKIP = re.compile(
     r"TOTAL|SUB\s*-?TOTAL|\bTAX\b|\bGST\b|\bVAT\b|CASH|CHANGE|ROUND|BALANCE|TENDER|PAYMENT|"
-    r"\bVISA\b|MASTER|\bCARD\b|\bDUE\b|\bPAID\b|SAVING|DISCOUNT|\bTIPS?\b|GRATUITY|SERVICE\s*CHARGE"
+    r"\bVISA\b|MASTER|\bCARD\b|\bDUE\b|\bPAID\b|SAVING|DISCOUNT|\bTIPS?\b|GRATUITY|SERVICE\s*CHARGE|"
+    r"MWST|TTL|\bNET\b|\bTAX\d|\bAMOUNT\b|\bBALANCE\b|^\W*-{2,}"
 )
 _QTY = re.compile(r"^(\d{1,3})(?:\s*[Xx@*]|\s+(?=[A-Za-z]))|\b(\d{1,3})\s*[Xx@*]\s*\d|\bQTY\s*:?\s*(\d{1,3})\b")
 

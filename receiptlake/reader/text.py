@@ -13,7 +13,9 @@ from lambda_src.common.money import MoneyError, parse_money
 # decimals keeps quantities, codes and phone numbers out of the amounts column. A decimal
 # comma is accepted ("3,10" on European receipts).
 AMOUNT = re.compile(
-    r"(?<![\w.,/:-])(?P<neg>-)?\s?(?:RM|MYR|USD|EUR|SGD|S\$|US\$|\$|€|£|¥)?\s?"
+    r"(?<![\w.,/:-])(?P<neg>-)?\s?"
+    r"(?:RM|MYR|USD|EUR|SGD|GBP|AED|CHF|AUD|CAD|HKD|JPY|INR|IDR|THB|PHP|NZD|ZAR|CNY|RMB|"
+    r"S\$|US\$|A\$|C\$|HK\$|\$|€|£|¥|₹)?\s?"
     r"(?P<num>\d{1,3}(?:[,.' ]\d{3})*[.,]\s?\d{2}|\d+[.,]\s?\d{2})(?P<trail>-)?(?![\d.,]*\d)"
 )
 
