@@ -1,122 +1,120 @@
-import { useState } from 'react'
-import heroImg from './assets/hero.png'
-import reactLogo from './assets/react.svg'
-import viteLogo from './assets/vite.svg'
-import './App.css'
+import { lazy, Suspense, useEffect, useRef } from 'react'
+import type { ApiClient } from './api/client'
+import { ApiContext } from './api/context'
+import type { SignedInUser } from './auth'
+import { Loading } from './components/common'
+import { Link } from './components/Link'
+import { matchPath, navigate, useLocation } from './router'
+import { UploadProvider } from './uploads/UploadProvider'
+import { useUploads } from './uploads/queue'
 
-function App() {
-  const [count, setCount] = useState(0)
+// Every page loads on demand, so the shell (and the sign-in path) stays small;
+// Analytics carries recharts.
+const UploadPage = lazy(() => import('./pages/UploadPage').then((m) => ({ default: m.UploadPage })))
+const ReceiptsPage = lazy(() => import('./pages/ReceiptsPage').then((m) => ({ default: m.ReceiptsPage })))
+const ReceiptDetailPage = lazy(() => import('./pages/ReceiptDetailPage'))
+const AnalyticsPage = lazy(() => import('./pages/AnalyticsPage'))
+const SettingsPage = lazy(() => import('./pages/SettingsPage'))
 
+const NAV = [
+  { to: '/upload', label: 'Upload' },
+  { to: '/receipts', label: 'Receipts' },
+  { to: '/analytics', label: 'Analytics' },
+  { to: '/settings', label: 'Settings' },
+]
+
+export interface AppProps {
+  api: ApiClient
+  user: SignedInUser
+  environment?: string
+  onSignOut: () => void
+}
+
+function Page({ path, query }: { path: string; query: URLSearchParams }) {
+  if (path === '/' || path === '/upload') return <UploadPage />
+  if (path === '/receipts') return <ReceiptsPage query={query} />
+  const detail = matchPath('/receipts/:id', path)
+  if (detail) return <ReceiptDetailPage id={detail.id} />
+  if (path === '/analytics') return <AnalyticsPage />
+  if (path === '/settings') return <SettingsPage />
   return (
-    <>
-      <section id="center">
-        <div className="hero">
-          <img src={heroImg} className="base" width="170" height="179" alt="" />
-          <img src={reactLogo} className="framework" alt="React logo" />
-          <img src={viteLogo} className="vite" alt="Vite logo" />
-        </div>
-        <div>
-          <h1>Get started</h1>
-          <p>
-            Edit <code>src/App.tsx</code> and save to test <code>HMR</code>
-          </p>
-        </div>
-        <button
-          type="button"
-          className="counter"
-          onClick={() => setCount((count) => count + 1)}
-        >
-          Count is {count}
-        </button>
-      </section>
-
-      <div className="ticks"></div>
-
-      <section id="next-steps">
-        <div id="docs">
-          <svg className="icon" role="presentation" aria-hidden="true">
-            <use href="/icons.svg#documentation-icon"></use>
-          </svg>
-          <h2>Documentation</h2>
-          <p>Your questions, answered</p>
-          <ul>
-            <li>
-              <a href="https://vite.dev/" target="_blank">
-                <img className="logo" src={viteLogo} alt="" />
-                Explore Vite
-              </a>
-            </li>
-            <li>
-              <a href="https://react.dev/" target="_blank">
-                <img className="button-icon" src={reactLogo} alt="" />
-                Learn more
-              </a>
-            </li>
-          </ul>
-        </div>
-        <div id="social">
-          <svg className="icon" role="presentation" aria-hidden="true">
-            <use href="/icons.svg#social-icon"></use>
-          </svg>
-          <h2>Connect with us</h2>
-          <p>Join the Vite community</p>
-          <ul>
-            <li>
-              <a href="https://github.com/vitejs/vite" target="_blank">
-                <svg
-                  className="button-icon"
-                  role="presentation"
-                  aria-hidden="true"
-                >
-                  <use href="/icons.svg#github-icon"></use>
-                </svg>
-                GitHub
-              </a>
-            </li>
-            <li>
-              <a href="https://chat.vite.dev/" target="_blank">
-                <svg
-                  className="button-icon"
-                  role="presentation"
-                  aria-hidden="true"
-                >
-                  <use href="/icons.svg#discord-icon"></use>
-                </svg>
-                Discord
-              </a>
-            </li>
-            <li>
-              <a href="https://x.com/vite_js" target="_blank">
-                <svg
-                  className="button-icon"
-                  role="presentation"
-                  aria-hidden="true"
-                >
-                  <use href="/icons.svg#x-icon"></use>
-                </svg>
-                X.com
-              </a>
-            </li>
-            <li>
-              <a href="https://bsky.app/profile/vite.dev" target="_blank">
-                <svg
-                  className="button-icon"
-                  role="presentation"
-                  aria-hidden="true"
-                >
-                  <use href="/icons.svg#bluesky-icon"></use>
-                </svg>
-                Bluesky
-              </a>
-            </li>
-          </ul>
-        </div>
-      </section>
-
-      <div className="ticks"></div>
-      <section id="spacer"></section>
-    </>
+    <div>
+      <h1 tabIndex={-1}>Page not found</h1>
+      <p>
+        There is nothing at <code>{path}</code>. <Link to="/upload">Go to Upload</Link>.
+      </p>
+    </div>
   )
 }
 
-export default App
+export function App({ api, ...rest }: AppProps) {
+  return (
+    <ApiContext.Provider value={api}>
+      <UploadProvider>
+        <Shell {...rest} />
+      </UploadProvider>
+    </ApiContext.Provider>
+  )
+}
+
+function Shell({ user, environment, onSignOut }: Omit<AppProps, 'api'>) {
+  const { path, query } = useLocation()
+  const { active } = useUploads()
+  const mainRef = useRef<HTMLElement>(null)
+  const first = useRef(true)
+
+  // Move focus to the new page's heading on navigation, so screen readers announce it.
+  useEffect(() => {
+    if (first.current) {
+      first.current = false
+      return
+    }
+    const h1 = mainRef.current?.querySelector('h1')
+    if (h1 instanceof HTMLElement) h1.focus()
+  }, [path])
+
+  useEffect(() => {
+    if (path === '/') navigate('/upload', { replace: true })
+  }, [path])
+
+  const section = '/' + (path.split('/')[1] ?? '')
+
+  return (
+    <>
+      <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); mainRef.current?.focus() }}>
+        Skip to content
+      </a>
+      <header className="app-header">
+        <div className="brand">
+          receiptlake
+          {environment && environment !== 'prod' && <span className="env-badge">{environment}</span>}
+        </div>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map((n) => (
+              <li key={n.to}>
+                <Link to={n.to} aria-current={section === n.to || (n.to === '/upload' && path === '/') ? 'page' : undefined}>
+                  {n.label}
+                  {n.to === '/upload' && active > 0 && <span className="nav-count"> ({active})</span>}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="user">
+          <span className="user-email" title={user.email ?? undefined}>
+            {user.email}
+          </span>
+          <button type="button" className="btn btn-small btn-secondary" onClick={onSignOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" ref={mainRef} tabIndex={-1}>
+        <Suspense fallback={<Loading />}>
+          <Page path={path} query={query} />
+        </Suspense>
+      </main>
+    </>
+  )
+}

@@ -1,0 +1,144 @@
+// Pure shaping of analytics API answers into chart rows (kept apart from recharts so it
+// can be tested, and so the numbers shown in words stay exact decimal strings).
+import type { Anomaly, CurrencySummary, Forecast, ItemPricePoint, Summary, SummaryGroupRow } from '../api/types'
+import { addDecimals, compareDecimals, formatMoney, toChartNumber } from './money'
+import { formatMonth } from './format'
+
+export function currencyList(...summaries: Array<Summary | undefined>): string[] {
+  const counts = new Map<string, number>()
+  for (const s of summaries) for (const c of s?.currencies ?? []) counts.set(c.currency, Math.max(counts.get(c.currency) ?? 0, c.count))
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([c]) => c)
+}
+
+export function forCurrency(s: Summary | undefined, currency: string): CurrencySummary | undefined {
+  return s?.currencies.find((c) => c.currency === currency)
+}
+
+const MONTH = /^\d{4}-\d{2}$/
+
+/** The month of a category group: its `month`, else a "YYYY-MM|category" key. */
+export function groupMonth(g: SummaryGroupRow): string | null {
+  if (g.month && MONTH.test(g.month)) return g.month
+  const head = g.key.split('|')[0]
+  return g.key.includes('|') && MONTH.test(head) ? head : null
+}
+
+export function groupCategory(g: SummaryGroupRow): string {
+  if (g.label) return g.label
+  const parts = g.key.split('|')
+  return parts[parts.length - 1] || 'uncategorized'
+}
+
+export interface ChartRow {
+  [series: string]: string | number | Record<string, string> | [number, number] | undefined
+  /** exact decimal strings behind each numeric series, for tooltips and tables */
+  exact: Record<string, string>
+}
+
+export interface CategoryChart {
+  byMonth: boolean
+  categories: string[]
+  rows: ChartRow[]
+  totals: Record<string, string>
+}
+
+/** Monthly spend per category (stacked), or per category only when months are absent. */
+export function categoryChart(cs: CurrencySummary | undefined): CategoryChart {
+  const groups = cs?.groups ?? []
+  const totals: Record<string, string> = {}
+  for (const g of groups) {
+    const cat = groupCategory(g)
+    totals[cat] = addDecimals([totals[cat], g.total])
+  }
+  const categories = Object.keys(totals).sort((a, b) => compareDecimals(totals[b], totals[a]) || a.localeCompare(b))
+  const byMonth = groups.length > 0 && groups.every((g) => groupMonth(g) !== null)
+  if (!byMonth) {
+    return {
+      byMonth: false,
+      categories,
+      totals,
+      rows: categories.map((c) => ({ name: c, total: toChartNumber(totals[c]), exact: { total: totals[c] } })),
+    }
+  }
+  const months = new Map<string, ChartRow>()
+  for (const g of groups) {
+    const m = groupMonth(g)!
+    const cat = groupCategory(g)
+    const row: ChartRow = months.get(m) ?? { month: m, name: formatMonth(m), exact: {} }
+    row.exact[cat] = addDecimals([row.exact[cat], g.total])
+    row[cat] = toChartNumber(row.exact[cat])
+    months.set(m, row)
+  }
+  const rows = [...months.values()].sort((a, b) => String(a.month).localeCompare(String(b.month)))
+  return { byMonth: true, categories, totals, rows }
+}
+
+export function topVendors(cs: CurrencySummary | undefined, n = 10): SummaryGroupRow[] {
+  return [...(cs?.groups ?? [])].sort((a, b) => compareDecimals(b.total, a.total) || b.count - a.count).slice(0, n)
+}
+
+const asString = (v: string | number) => (typeof v === 'number' ? String(v) : v)
+
+/** Actual monthly totals, then the forecast with its band, joined at the last actual month. */
+export function trendRows(cs: CurrencySummary | undefined, forecasts: Forecast[], currency: string): ChartRow[] {
+  const rows = new Map<string, ChartRow>()
+  for (const g of cs?.groups ?? []) {
+    const m = g.month && MONTH.test(g.month) ? g.month : MONTH.test(g.key) ? g.key : null
+    if (!m) continue
+    const row: ChartRow = rows.get(m) ?? { month: m, name: formatMonth(m), exact: {} }
+    row.exact.actual = addDecimals([row.exact.actual, g.total])
+    row.actual = toChartNumber(row.exact.actual)
+    rows.set(m, row)
+  }
+  const actualMonths = [...rows.keys()].sort()
+  const fc = forecasts.filter((f) => f.currency === currency && MONTH.test(f.month)).sort((a, b) => a.month.localeCompare(b.month))
+  if (fc.length && actualMonths.length) {
+    const last = rows.get(actualMonths[actualMonths.length - 1])!
+    if (fc[0].month > String(last.month)) {
+      // start the forecast line and band where the actual line ends
+      last.predicted = last.actual
+      last.band = [last.actual as number, last.actual as number]
+    }
+  }
+  for (const f of fc) {
+    const row: ChartRow = rows.get(f.month) ?? { month: f.month, name: formatMonth(f.month), exact: {} }
+    row.exact.predicted = asString(f.predicted)
+    row.exact.lower = asString(f.lower)
+    row.exact.upper = asString(f.upper)
+    row.predicted = toChartNumber(f.predicted)
+    row.band = [toChartNumber(f.lower), toChartNumber(f.upper)]
+    rows.set(f.month, row)
+  }
+  return [...rows.values()].sort((a, b) => String(a.month).localeCompare(String(b.month)))
+}
+
+/** An anomaly in a sentence a person can read. */
+export function anomalySentence(a: Anomaly): string {
+  const amount = formatMoney(a.amount, a.currency)
+  const why = a.explanation?.trim().replace(/\.$/, '')
+  return why ? `${amount} stood out: ${why}.` : `${amount} is unusual compared with your other spending.`
+}
+
+export interface PriceSeries {
+  vendor: string
+  points: Array<{ t: number; date: string; price: number; exact: string; description: string; receipt_id: string }>
+}
+
+/** Unit price over time per vendor, for one currency. */
+export function priceSeries(points: ItemPricePoint[], currency: string): PriceSeries[] {
+  const by = new Map<string, PriceSeries>()
+  for (const p of points) {
+    if ((p.currency ?? currency) !== currency) continue
+    const price = p.unit_price ?? (p.quantity === null || p.quantity === '1' ? p.amount : null)
+    if (price === null || price === undefined) continue
+    const vendor = p.vendor || 'Unknown vendor'
+    const s = by.get(vendor) ?? { vendor, points: [] }
+    s.points.push({ t: Date.parse(p.date), date: p.date, price: toChartNumber(price), exact: price, description: p.description, receipt_id: p.receipt_id })
+    by.set(vendor, s)
+  }
+  for (const s of by.values()) s.points.sort((a, b) => a.t - b.t)
+  return [...by.values()].sort((a, b) => b.points.length - a.points.length || a.vendor.localeCompare(b.vendor))
+}
+
+/** Okabe–Ito, a palette people with colour-vision deficiencies can tell apart. */
+export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000', '#999999', '#7B3294']
