@@ -1,0 +1,58 @@
+"""Logger, metrics and tracer for the ingest function, and the small metrics interface the
+plain logic writes to (Powertools in Lambda, an in-memory recorder in tests and local mode)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Protocol
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+SERVICE = "ingest"
+NAMESPACE = "receiptlake"
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+tracer = Tracer(service=SERVICE)
+
+
+class Telemetry(Protocol):
+    def count(self, name: str, value: float = 1, *, dimensions: Mapping[str, str] | None = None) -> None: ...
+
+    def milliseconds(self, name: str, value: float) -> None: ...
+
+
+class PowertoolsTelemetry:
+    """Metrics as CloudWatch EMF through Powertools (flushed by @metrics.log_metrics)."""
+
+    def count(self, name: str, value: float = 1, *, dimensions: Mapping[str, str] | None = None) -> None:
+        if not dimensions:
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+            return
+        # A dimensioned metric (failures by reason) must not share the batch's dimensions.
+        from aws_lambda_powertools.metrics import single_metric
+
+        with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE) as m:
+            m.add_dimension(name="service", value=SERVICE)
+            for key, dim in dimensions.items():
+                m.add_dimension(name=key, value=dim)
+
+    def milliseconds(self, name: str, value: float) -> None:
+        metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=value)
+
+
+class RecordingTelemetry:
+    """Keeps counts and timings in memory (tests, local mode, benchmarks)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.timings: dict[str, list[float]] = {}
+
+    def count(self, name: str, value: float = 1, *, dimensions: Mapping[str, str] | None = None) -> None:
+        key = name + "".join(f"[{k}={v}]" for k, v in sorted((dimensions or {}).items()))
+        self.counts[key] += int(value)
+
+    def milliseconds(self, name: str, value: float) -> None:
+        self.timings.setdefault(name, []).append(value)
