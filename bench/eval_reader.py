@@ -60,7 +60,9 @@ def line_items(response: dict[str, Any]) -> list[tuple[str, str]]:
     for doc in response["ExpenseDocuments"]:
         for group in doc["LineItemGroups"]:
             for item in group["LineItems"]:
-                kinds = {f["Type"]["Text"]: f["ValueDetection"]["Text"] for f in item["LineItemExpenseFields"]}
+                kinds = {
+                    f["Type"]["Text"]: f["ValueDetection"]["Text"] for f in item["LineItemExpenseFields"]
+                }
                 if "ITEM" in kinds and "PRICE" in kinds:
                     items.append((kinds["ITEM"], kinds["PRICE"]))
     return items
@@ -143,9 +145,7 @@ def _desc_key(text: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", text.upper())
 
 
-def match_items(
-    predicted: list[tuple[str, str]], truth: list[tuple[str, str]], fuzzy: float | None
-) -> int:
+def match_items(predicted: list[tuple[str, str]], truth: list[tuple[str, str]], fuzzy: float | None) -> int:
     """Matched predicted items: amount equal and description equal (after dropping case,
     spaces and punctuation) or, with ``fuzzy``, at least that similar (difflib ratio)."""
     left = list(truth)
@@ -228,7 +228,9 @@ def wild_truth(receipt: dict[str, Any]) -> list[tuple[str, str]]:
     items = []
     for r in rows:
         if r["names"]:
-            ordered = sorted(r["names"], key=lambda a: (round(_center_y(a["box"]) / max(r["h"], 1)), a["box"][0]))
+            ordered = sorted(
+                r["names"], key=lambda a: (round(_center_y(a["box"]) / max(r["h"], 1)), a["box"][0])
+            )
             items.append((" ".join(a["text"] for a in ordered), r["price"]["text"]))
     return items
 
@@ -255,7 +257,10 @@ def _response(lines: list[OcrLine], width: int, height: int) -> dict[str, Any]:
 
 
 def _extent(lines: list[OcrLine]) -> tuple[int, int]:
-    return (int(max((ln.right for ln in lines), default=1)) + 1, int(max((ln.bottom for ln in lines), default=1)) + 1)
+    return (
+        int(max((ln.right for ln in lines), default=1)) + 1,
+        int(max((ln.bottom for ln in lines), default=1)) + 1,
+    )
 
 
 def eval_sroie(data: Path, ids: Iterable[str], engine: str | None) -> Run:

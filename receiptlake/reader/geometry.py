@@ -117,8 +117,7 @@ def textract_geometry(lines: Sequence[OcrLine], width: int, height: int) -> dict
     bottom = min(1.0, max(line.bottom for line in lines) / height)
     if len(lines) == 1:
         polygon = [
-            {"X": min(1.0, max(0.0, x / width)), "Y": min(1.0, max(0.0, y / height))}
-            for x, y in lines[0].box
+            {"X": min(1.0, max(0.0, x / width)), "Y": min(1.0, max(0.0, y / height))} for x, y in lines[0].box
         ]
     else:
         polygon = [

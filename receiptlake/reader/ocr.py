@@ -56,7 +56,7 @@ class OcrLine:
     def height(self) -> float:
         # The left and right edges, not the bounding box: on a skewed photo the bounding box
         # of a long line is much taller than its letters.
-        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = self.box
+        (_, y0), (_, y1), (_, y2), (_, y3) = self.box
         return max(1.0, (abs(y3 - y0) + abs(y2 - y1)) / 2)
 
 
@@ -125,7 +125,7 @@ class RapidOcrEngine:
         for text, score, box in zip(result.txts, result.scores, result.boxes, strict=True):
             points = tuple((float(x), float(y)) for x, y in box)
             if text.strip() and len(points) == 4:
-                lines.append(OcrLine(text.strip(), float(score), points))  # type: ignore[arg-type]
+                lines.append(OcrLine(text.strip(), float(score), points))
         return lines
 
 

@@ -44,7 +44,6 @@ from receiptlake.reader.text import (
     amounts,
     find_date,
     fix_legal_suffix,
-    norm,
 )
 
 # --- label vocabularies (matched on upper-case text with spaces collapsed) -------------
@@ -105,9 +104,7 @@ _ADDRESS_WORD = re.compile(
 _POSTCODE = re.compile(r"(?<![\d-])\d{5}(?![\d-])|\b[A-Z]{2}\s+\d{5}\b|\b\d{4,6}\s+[A-Z]{3,}")
 _STREET_NUMBER = re.compile(r"^\s*(?:NO\.?\s*\d|LOT\s|\d+[A-Z]?\s*[,&-]|\d{1,4}[A-Z]?\s+[A-Z])")
 
-_HEADER_ROW = re.compile(
-    r"\b(?:QTY|QUANTITY|DESC(?:RIPTION)?|ITEMS?|PRICE|AMOUNT|AMT|TOTAL|U/?P|RM)\b"
-)
+_HEADER_ROW = re.compile(r"\b(?:QTY|QUANTITY|DESC(?:RIPTION)?|ITEMS?|PRICE|AMOUNT|AMT|TOTAL|U/?P|RM)\b")
 
 
 @dataclass
@@ -187,9 +184,7 @@ class _Page:
         return [(_upper(lbl), v, c, t) for lbl, v, c, t in pairs]
 
 
-def parse_page(
-    lines: Sequence[OcrLine], width: int, height: int, page_number: int = 1
-) -> dict[str, Any]:
+def parse_page(lines: Sequence[OcrLine], width: int, height: int, page_number: int = 1) -> dict[str, Any]:
     """Summary fields and line items of one page, in AnalyzeExpense's shape."""
     page = _Page(lines, width, height)
     fields: list[_Field] = []
@@ -214,7 +209,14 @@ def parse_page(
 def _header_end(page: _Page) -> int:
     """Index of the first row past the receipt's header (the items or totals start)."""
     for i, text in enumerate(page.texts):
-        if i >= 3 and (page.row_amounts[i] or _HEADER_ROW.search(text) and len(text) < 60):
+        # "NO.53 55,57 & 59, JALAN SAGU 18," holds a decimal-comma lookalike: an address
+        # row does not end the header.
+        priced = bool(page.row_amounts[i]) and not (
+            all("." not in a[2] for a in page.row_amounts[i])
+            and _ADDRESS_WORD.search(AMOUNT.sub(" ", text).rstrip(", "))
+            and i < 12
+        )
+        if i >= 3 and (priced or (_HEADER_ROW.search(text) and len(text) < 60)):
             return i
     return min(len(page.rows), 15)
 
@@ -316,12 +318,18 @@ def _vendor_fields(page: _Page) -> list[_Field]:
         rows = [page.rows[i] for i in address]
         text = " ".join(r.text.strip() for r in rows)
         # A phone number printed at the end of the last address line is not address.
-        text = re.sub(r"[\s,]*(?:TEL|PHONE)?[\s.:]*\(?\+?\d{2,4}\)?-\d{3,4}[\s-]?\d{3,5}\.?$", "", text, flags=re.I)
+        text = re.sub(
+            r"[\s,]*(?:TEL|PHONE)?[\s.:]*\(?\+?\d{2,4}\)?-\d{3,4}[\s-]?\d{3,5}\.?$", "", text, flags=re.I
+        )
         fields.append(_Field("VENDOR_ADDRESS", text, [ln for r in rows for ln in r.lines], 0.6))
 
     for i in range(min(len(page.rows), end + 3)):
         match = PHONE.search(page.rows[i].text)
-        if match and not DATE_TEXT.search(match.group(0)) and not re.search(r"FAX", page.texts[i][: match.start() + 4]):
+        if (
+            match
+            and not DATE_TEXT.search(match.group(0))
+            and not re.search(r"FAX", page.texts[i][: match.start() + 4])
+        ):
             number = re.sub(r"^(?:TEL|PHONE|PH|HP|H/P|MOBILE|T)\s*[.:]?\s*", "", match.group(0), flags=re.I)
             if len(re.sub(r"\D", "", number)) >= 7:
                 fields.append(_Field("VENDOR_PHONE", number.strip(), page.rows[i].lines, 0.7))
@@ -332,9 +340,7 @@ def _vendor_fields(page: _Page) -> list[_Field]:
 def _plain_name_row(text: str) -> bool:
     """A row that can be part of a name: letters, no address, number or boilerplate."""
     return (
-        _name_like(text)
-        and not _ADDRESS_WORD.search(text.rstrip(",&-( "))
-        and not re.search(r"\d{3,}", text)
+        _name_like(text) and not _ADDRESS_WORD.search(text.rstrip(",&-( ")) and not re.search(r"\d{3,}", text)
     )
 
 
@@ -350,23 +356,25 @@ def _wrapped_name(page: _Page, index: int, up: bool = True) -> list[int]:
     text = page.texts[index]
     before_suffix = LEGAL_SUFFIX.split(_strip_registration(text))[0]
     words = re.findall(r"[A-Z]{2,}", before_suffix)
-    if up and index > 0 and _plain_name_row(page.texts[index - 1]):
-        if len(words) <= 1 or re.match(r"^\W*(?:CO\b|&|\(|[A-Z]+\))", text) or len(words) <= 2 and len(page.texts[index - 1]) > 12:
-            rows.insert(0, index - 1)
+    short_name = (
+        len(words) <= 1
+        or re.match(r"^\W*(?:CO\b|&|\(|[A-Z]+\))", text) is not None
+        or (len(words) <= 2 and len(page.texts[index - 1]) > 12)
+    )
+    if up and index > 0 and short_name and _plain_name_row(page.texts[index - 1]):
+        rows.insert(0, index - 1)
     last = page.texts[rows[-1]]
-    if rows[-1] + 1 < len(page.rows) and (
-        last.rstrip().endswith(("&", "-", "(")) or last.count("(") > last.count(")")
-    ):
-        if _plain_name_row(page.texts[rows[-1] + 1]) or LEGAL_SUFFIX.search(page.texts[rows[-1] + 1]):
+    unfinished = last.rstrip().endswith(("&", "-", "(")) or last.count("(") > last.count(")")
+    if unfinished and rows[-1] + 1 < len(page.rows):
+        below = page.texts[rows[-1] + 1]
+        if _plain_name_row(below) or LEGAL_SUFFIX.search(below):
             rows.append(rows[-1] + 1)
     return rows
 
 
 def _address_start(text: str) -> bool:
     return bool(
-        _ADDRESS_WORD.search(text.rstrip(", "))
-        or _POSTCODE.search(text)
-        or _STREET_NUMBER.match(text)
+        _ADDRESS_WORD.search(text.rstrip(", ")) or _POSTCODE.search(text) or _STREET_NUMBER.match(text)
     )
 
 
@@ -401,7 +409,11 @@ def _address(page: _Page, start: int, end: int) -> list[int]:
         if DATE_TEXT.search(text) or (page.row_amounts[i] and not _address_start(text)):
             break
         prev = page.texts[rows[-1]]
-        if _POSTCODE.search(prev) and not re.search(r"\d{5}\W*$", prev) and not _continues_after_postcode(text):
+        if (
+            _POSTCODE.search(prev)
+            and not re.search(r"\d{5}\W*$", prev)
+            and not _continues_after_postcode(text)
+        ):
             break
         if not _address_start(text) and not _continues_after_postcode(text) and _POSTCODE.search(prev):
             break
@@ -415,7 +427,10 @@ def _address(page: _Page, start: int, end: int) -> list[int]:
     # the branch, not the address ("BANDAR BARU RAWANG" / "NO 15 JALAN BANDAR RAWANG 10").
     for k in range(1, len(rows)):
         if _STREET_NUMBER.match(page.texts[rows[k]]) and not _POSTCODE.match(page.texts[rows[k]]):
-            if all(not re.search(r"\d", page.texts[r]) and not _ADDRESS_WORD.search(page.texts[r].rstrip(", ")) for r in rows[:k]):
+            if all(
+                not re.search(r"\d", page.texts[r]) and not _ADDRESS_WORD.search(page.texts[r].rstrip(", "))
+                for r in rows[:k]
+            ):
                 rows = rows[k:]
             break
     return rows
@@ -541,7 +556,11 @@ def _classify(
         summary_start = min(summary_start, i)
     elif _CHANGE.search(label):
         pass
-    elif not tax_note and _TOTAL_STRONG.search(label) and not re.search(r"SAVING|\bQTY|\bITEMS?\b|EXCL|DISCOUNT", label):
+    elif (
+        not tax_note
+        and _TOTAL_STRONG.search(label)
+        and not re.search(r"SAVING|\bQTY|\bITEMS?\b|EXCL|DISCOUNT", label)
+    ):
         entry.prio = 3
         totals.append(entry)
         summary_start = min(summary_start, i)
@@ -583,8 +602,7 @@ def _choose_total(
                 break
     if due is not None and summary_row is not None:
         match = [t for t in positive if t.amount == due] or [
-            e for e in valued
-            if e.amount == due and e.row >= summary_row - 1 and e not in paid
+            e for e in valued if e.amount == due and e.row >= summary_row - 1 and e not in paid
         ]
         if match:
             return max(match, key=lambda e: e.prio)
@@ -652,7 +670,9 @@ _ITEM_SKIP = re.compile(
     r"\bVISA\b|MASTER|\bCARD\b|\bDUE\b|\bPAID\b|SAVING|DISCOUNT|\bTIPS?\b|GRATUITY|SERVICE\s*CHARGE|"
     r"MWST|TTL|\bNET\b|\bTAX\d|\bAMOUNT\b|\bBALANCE\b|^\W*-{2,}"
 )
-_QTY = re.compile(r"^(\d{1,3})(?:\s*[Xx@*]|\s+(?=[A-Za-z]))|\b(\d{1,3})\s*[Xx@*]\s*\d|\bQTY\s*:?\s*(\d{1,3})\b")
+_QTY = re.compile(
+    r"^(\d{1,3})(?:\s*[Xx@*]|\s+(?=[A-Za-z]))|\b(\d{1,3})\s*[Xx@*]\s*\d|\bQTY\s*:?\s*(\d{1,3})\b"
+)
 
 
 def _line_items(page: _Page, summary_start: int) -> list[_Item]:
@@ -668,7 +688,7 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         if not cells:
             words = re.sub(r"[^A-Z]", "", text)
             if len(words) >= 2 and not _HEADER_ROW.fullmatch(text.strip()):
-                pending = (pending + [i])[-2:]
+                pending = [*pending, i][-2:]
             continue
         value, price_cell, printed = cells[-1]
         row = page.rows[i]
@@ -681,7 +701,7 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         if re.search(r"[A-Za-z]{2,}", head):
             desc = (desc + " " + head).strip()
             desc_lines.append(price_cell.line)
-        if not re.search(r"[A-Za-z]{2,}", desc) and pending:
+        if _nameless(desc) and pending:
             # The name was printed on the row(s) above: "KF MODELLING CLAY" / "1 PC * 9.00".
             desc = " ".join(page.rows[p].text for p in pending) + (" " + desc if desc else "")
             desc_lines = [ln for p in pending for ln in page.rows[p].lines] + desc_lines
@@ -695,6 +715,14 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
     return items
 
 
+_UNIT = re.compile(r"\b\d*\s*(?:PCS?|EA|UNITS?|KG|G|ML|L|X|@|NOS|BTL|PKT)\b|[*@x]", re.IGNORECASE)
+
+
+def _nameless(desc: str) -> bool:
+    """Nothing but a quantity and unit ("1 PC *"): the name is on the row above."""
+    return not re.search(r"[A-Za-z]{2,}", _UNIT.sub(" ", desc))
+
+
 def _only_numbers(text: str) -> bool:
     return not re.search(r"[A-Za-z]{2,}", text)
 
@@ -703,7 +731,9 @@ def _is_code_row(text: str) -> bool:
     return bool(re.fullmatch(r"[\d\s-]{6,}", text))
 
 
-def _quantity(text: str, cells: list[tuple[Decimal, Placed, str]], amount: Decimal) -> tuple[str | None, str | None]:
+def _quantity(
+    text: str, cells: list[tuple[Decimal, Placed, str]], amount: Decimal
+) -> tuple[str | None, str | None]:
     match = _QTY.search(text)
     quantity = next((g for g in match.groups() if g), None) if match else None
     unit_price = None
@@ -711,7 +741,11 @@ def _quantity(text: str, cells: list[tuple[Decimal, Placed, str]], amount: Decim
         unit_value, _, unit_text = cells[-2]
         if quantity and unit_value * Decimal(quantity) == amount:
             unit_price = unit_text
-        elif quantity is None and unit_value != 0 and (amount / unit_value) == (amount / unit_value).to_integral_value():
+        elif (
+            quantity is None
+            and unit_value != 0
+            and (amount / unit_value) == (amount / unit_value).to_integral_value()
+        ):
             quantity = str(int(amount / unit_value))
             unit_price = unit_text
     return quantity, unit_price
@@ -754,6 +788,8 @@ def _item_json(item: _Item, page: _Page, page_number: int) -> dict[str, Any]:
         fields.append(field("UNIT_PRICE", item.unit_price, item.row_lines, 60.0))
     fields.append(field("PRICE", item.price, [item.price_line], 80.0))
     row_lines = list(dict.fromkeys([*item.desc_lines, *item.row_lines]))
-    row_text = " ".join(ln.text for ln in sorted(row_lines, key=lambda ln: (round(ln.cy / max(ln.height, 1)), ln.left)))
+    row_text = " ".join(
+        ln.text for ln in sorted(row_lines, key=lambda ln: (round(ln.cy / max(ln.height, 1)), ln.left))
+    )
     fields.append(field("EXPENSE_ROW", row_text, row_lines, 70.0))
     return {"LineItemExpenseFields": fields}

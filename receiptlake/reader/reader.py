@@ -104,7 +104,5 @@ def analyze_pages(pages: list[Image.Image], engine: OcrEngine) -> dict[str, Any]
             groups.append({**group, "LineItemGroupIndex": len(groups) + 1})
     return {
         "DocumentMetadata": {"Pages": len(pages)},
-        "ExpenseDocuments": [
-            {"ExpenseIndex": 1, "SummaryFields": summary, "LineItemGroups": groups}
-        ],
+        "ExpenseDocuments": [{"ExpenseIndex": 1, "SummaryFields": summary, "LineItemGroups": groups}],
     }
