@@ -13,7 +13,9 @@ from lambda_src.ingest import wiring
 from lambda_src.ingest.logic import process_sqs_message
 from lambda_src.ingest.observability import logger, metrics, tracer
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is reported like any other (each message retried on its
+# own schedule) instead of failing the invocation.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method

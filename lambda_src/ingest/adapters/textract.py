@@ -125,13 +125,14 @@ class Backoff:
         attempts: int = 6,
         base: float = 0.25,
         cap: float = 8.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.attempts = attempts
         self.base = base
         self.cap = cap
-        self._sleep = sleep
+        # Looked up at call time so a test can speed time up for the whole process.
+        self._sleep = sleep or (lambda seconds: time.sleep(seconds))
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not crypto
 
     def run(self, call: Callable[[], T], *, on_retry: Callable[[str], None] | None = None) -> T:
