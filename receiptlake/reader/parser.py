@@ -60,7 +60,7 @@ _TOTAL_STRONG = re.compile(
     r"TOTAL\s*(?:SALES?|AMOUNT|AMT)?\s*\(?\s*INCL|TOTAL\s*INC\b|TOTAL\s*AMOUNT|TOTAL\s*AMT|"
     r"JUMLAH|TOTAL\s*SALES?|TOTAL\s*\w*\s*(?:RM|MYR|USD|EUR|SGD)\b|TOTAL\s*PAYMENT|"
     r"NETT?\s*AMOUNT|TOTAL\s*EUROS?|AMOUNT\s*PAYABLE|TOTAL\s*TO\s*PAY|TOTAL\s*DUE|"
-    r"\bSUMME\b|\bTOTAL\s*TTC|PAYABLE|^\W*DUE\b"
+    r"\bSUMME\b|\bTOTAL\s*TTC|PAYABLE|^\W*DUE\b|SUMME|\bSALDO\b|ZU\s*ZAHLEN|\bGESAMT"
 )
 _TOTAL_WEAK = re.compile(r"T[O0D]TA[L1I]|\bTTL\b|\bTL\b|\bAMOUNT\b|\bAMT\b|\bBALANCE\b|\bTOT\b")
 _ROUNDING = re.compile(r"ROUND|ROUDING|ROUNDG|\bRNDG|ADJ(?:USTMENT)?\b")
@@ -69,10 +69,10 @@ _TAX_NOT = re.compile(r"INVOICE|\bID\b|\bREG|\bNO\b|SUMMARY|\bCODE|@|INCL|EXCL|%
 _TIP = re.compile(r"\bTIPS?\b|GRATUITY|SERVICE\s*(?:CHARGE|CHG)|\bSVC\b|\bS/?C\b")
 _DISCOUNT = re.compile(r"DISCOUNT|\bDISC\b|\bSAVINGS?\b|\bPROMO|\bCOUPON|\bVOUCHER|\bLESS\b")
 _PAID = re.compile(
-    r"\bCASH\b|TENDER|\bPAID\b|\bPAYMENT\b|\bVISA\b|MASTER|\bCARD\b|\bCREDIT\b|\bDEBIT\b|"
+    r"\bCASH\b|\bBAR\b|GEGEBEN|\bESPECES\b|\bEFECTIVO\b|TENDER|\bPAID\b|\bPAYMENT\b|\bVISA\b|MASTER|\bCARD\b|\bCREDIT\b|\bDEBIT\b|"
     r"\bAMEX\b|\bEFT|\bNETS\b|\bTEND\b|\bRECEIVED\b|E-?WALLET|\bBOOST\b|\bGRAB|^\W*PAY\b"
 )
-_CHANGE = re.compile(r"\bCHANGE\b|\bCHG\b|\bBALANCE\s*RETURN|\bKEMBALI")
+_CHANGE = re.compile(r"\bCHANGE\b|R[UÜ]CKGELD|\bRENDU\b|\bCHG\b|\bBALANCE\s*RETURN|\bKEMBALI")
 
 # Lines at the top that are titles or boilerplate, never the vendor.
 _NOT_NAME = re.compile(
@@ -668,7 +668,8 @@ class _Item:
 _ITEM_SKIP = re.compile(
     r"TOTAL|SUB\s*-?TOTAL|\bTAX\b|\bGST\b|\bVAT\b|CASH|CHANGE|ROUND|BALANCE|TENDER|PAYMENT|"
     r"\bVISA\b|MASTER|\bCARD\b|\bDUE\b|\bPAID\b|SAVING|DISCOUNT|\bTIPS?\b|GRATUITY|SERVICE\s*CHARGE|"
-    r"MWST|TTL|\bNET\b|\bTAX\d|\bAMOUNT\b|\bBALANCE\b|^\W*-{2,}"
+    r"MWST|M[UW]ST\b|TTL|\bNET\b|\bNETTO\b|\bSUMME|\bSALDO\b|\bBAR\b|\bEURO?\W*$|\bTAX\d|"
+    r"\bAMOUNT\b|\bBALANCE\b|^\W*-{2,}|\bGEGEBEN|R[UÜ]CKGELD|\bTTC\b|\bHT\b"
 )
 _QTY = re.compile(
     r"^(\d{1,3})(?:\s*[Xx@*]|\s+(?=[A-Za-z]))|\b(\d{1,3})\s*[Xx@*]\s*\d|\bQTY\s*:?\s*(\d{1,3})\b"
@@ -683,6 +684,8 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         text = page.texts[i]
         cells = page.row_amounts[i]
         if _ITEM_SKIP.search(AMOUNT.sub(" ", text)):
+            if items and cells and not _DISCOUNT.search(text) and not re.search(r"\bNET\b|AMOUNT|TAX\d", text):
+                break  # the first priced summary row after the items ends them
             pending = []
             continue
         if not cells:
