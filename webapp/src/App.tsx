@@ -1,8 +1,9 @@
-import { lazy, Suspense, useEffect, useRef } from 'react'
+import { lazy, Suspense, useEffect, useRef, useState } from 'react'
 import type { ApiClient } from './api/client'
 import { ApiContext } from './api/context'
 import type { SignedInUser } from './auth'
-import { Loading } from './components/common'
+import { Loading, PageHeader } from './components/common'
+import { createHeadingFocus, FocusOnNavigate } from './lib/focus'
 import { Link } from './components/Link'
 import { matchPath, navigate, useLocation } from './router'
 import { UploadProvider } from './uploads/UploadProvider'
@@ -39,7 +40,7 @@ function Page({ path, query }: { path: string; query: URLSearchParams }) {
   if (path === '/settings') return <SettingsPage />
   return (
     <div>
-      <h1 tabIndex={-1}>Page not found</h1>
+      <PageHeader title="Page not found" />
       <p>
         There is nothing at <code>{path}</code>. <Link to="/upload">Go to Upload</Link>.
       </p>
@@ -61,17 +62,8 @@ function Shell({ user, environment, onSignOut }: Omit<AppProps, 'api'>) {
   const { path, query } = useLocation()
   const { active } = useUploads()
   const mainRef = useRef<HTMLElement>(null)
-  const first = useRef(true)
-
-  // Move focus to the new page's heading on navigation, so screen readers announce it.
-  useEffect(() => {
-    if (first.current) {
-      first.current = false
-      return
-    }
-    const h1 = mainRef.current?.querySelector('h1')
-    if (h1 instanceof HTMLElement) h1.focus()
-  }, [path])
+  // Page headings take focus after navigation (not on first load); see lib/focus.ts.
+  const [headingFocus] = useState(() => createHeadingFocus(path === '/' ? '/upload' : path))
 
   useEffect(() => {
     if (path === '/') navigate('/upload', { replace: true })
@@ -111,9 +103,11 @@ function Shell({ user, environment, onSignOut }: Omit<AppProps, 'api'>) {
         </div>
       </header>
       <main id="main" ref={mainRef} tabIndex={-1}>
-        <Suspense fallback={<Loading />}>
-          <Page path={path} query={query} />
-        </Suspense>
+        <FocusOnNavigate.Provider value={headingFocus}>
+          <Suspense fallback={<Loading />}>
+            <Page path={path} query={query} />
+          </Suspense>
+        </FocusOnNavigate.Provider>
       </main>
     </>
   )

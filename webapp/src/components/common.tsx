@@ -1,7 +1,8 @@
-import type { ReactNode } from 'react'
+import { useRef, type ReactNode } from 'react'
 import { errorMessage } from '../api/client'
 import type { ReceiptStatus } from '../api/types'
 import { STATUS_LABELS } from '../lib/format'
+import { useFocusOnNavigate } from '../lib/focus'
 
 export function ProblemAlert({ error, onRetry, title }: { error: unknown; onRetry?: () => void; title?: string }) {
   if (!error) return null
@@ -39,9 +40,13 @@ export function StatusBadge({ status }: { status: ReceiptStatus }) {
 }
 
 export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
+  const ref = useRef<HTMLHeadingElement>(null)
+  useFocusOnNavigate(ref)
   return (
     <div className="page-header">
-      <h1 tabIndex={-1}>{title}</h1>
+      <h1 tabIndex={-1} ref={ref}>
+        {title}
+      </h1>
       {children}
     </div>
   )
