@@ -69,6 +69,18 @@ MoneyOut = Annotated[
 
 Text = Annotated[str, Field(max_length=200)]
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Any) -> Any:
+    # pydantic would also read "0" or "1700000000" as a Unix time; a person means a date.
+    if isinstance(value, str) and not _ISO_DATE.match(value.strip()):
+        raise ValueError("use a date like 2026-03-14 (YYYY-MM-DD)")
+    return value.strip() if isinstance(value, str) else value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})]
+
 
 # ---- uploads ------------------------------------------------------------------------
 class UploadRequest(BaseModel):
@@ -142,7 +154,7 @@ class ReceiptPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     vendor: Annotated[PatchVendor | None, BeforeValidator(_vendor_from_text)] = None
-    purchase_date: date | None = None
+    purchase_date: IsoDate | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")] | None = None
     subtotal: InputMoney | None = None
     tax: InputMoney | None = None

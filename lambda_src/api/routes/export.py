@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 
 from lambda_src.api.context import AppDeps, CurrentUser
 from lambda_src.api.problems import PROBLEM_RESPONSES, Problem
+from lambda_src.api.schemas import IsoDate
 from lambda_src.common.model import LineItem, Receipt
 from lambda_src.common.repository import Page, ReceiptRepository
 
@@ -120,8 +121,8 @@ def stream_csv(
 def export_csv(
     caller: CurrentUser,
     deps: AppDeps,
-    from_: Annotated[date | None, Query(alias="from", description="YYYY-MM-DD, inclusive")] = None,
-    to: Annotated[date | None, Query(description="YYYY-MM-DD, inclusive")] = None,
+    from_: Annotated[IsoDate | None, Query(alias="from", description="YYYY-MM-DD, inclusive")] = None,
+    to: Annotated[IsoDate | None, Query(description="YYYY-MM-DD, inclusive")] = None,
 ) -> StreamingResponse:
     if from_ and to and from_ > to:
         raise Problem(400, "'from' is after 'to'; swap them.", kind="invalid-input")

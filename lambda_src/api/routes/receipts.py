@@ -15,6 +15,7 @@ from lambda_src.api.context import AppDeps, CurrentUser, checked_receipt_id
 from lambda_src.api.problems import PROBLEM_RESPONSES, Problem, not_found
 from lambda_src.api.review import review_problems
 from lambda_src.api.schemas import (
+    IsoDate,
     ReceiptEnvelope,
     ReceiptPage,
     ReceiptPatch,
@@ -110,8 +111,8 @@ def _matches(
 def list_receipts(
     caller: CurrentUser,
     deps: AppDeps,
-    from_: Annotated[date | None, Query(alias="from", description="YYYY-MM-DD, inclusive")] = None,
-    to: Annotated[date | None, Query(description="YYYY-MM-DD, inclusive")] = None,
+    from_: Annotated[IsoDate | None, Query(alias="from", description="YYYY-MM-DD, inclusive")] = None,
+    to: Annotated[IsoDate | None, Query(description="YYYY-MM-DD, inclusive")] = None,
     category: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     vendor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     status_: Annotated[
