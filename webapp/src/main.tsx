@@ -13,6 +13,11 @@ async function start() {
     // Hosted and local alike: the user pool comes from /config.json, never from the bundle.
     const config = await loadConfig()
     Amplify.configure(amplifyConfig(config))
+    if (config.cognitoEndpoint) {
+      // local mode: refresh tokens in a way the Cognito emulator understands
+      const { installLocalTokenRefresher } = await import('./localAuth')
+      installLocalTokenRefresher(config)
+    }
     root.render(
       <StrictMode>
         <Root config={config} />
