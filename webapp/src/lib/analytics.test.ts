@@ -45,6 +45,20 @@ describe('analytics shaping', () => {
     expect(v.map((x) => x.label)).toEqual(['C', 'B'])
   })
 
+  it('adds up a vendor across months (the API repeats vendors per month)', () => {
+    const v = topVendors(
+      eur([
+        { key: '2026-02|corner', month: '2026-02', label: 'Corner Market', total: '0.10', count: 1 },
+        { key: '2026-02|bistro', month: '2026-02', label: 'Bistro', total: '0.25', count: 1 },
+        { key: '2026-03|corner', month: '2026-03', label: 'Corner Market', total: '0.20', count: 2 },
+      ]),
+    )
+    expect(v).toEqual([
+      { key: 'corner', label: 'Corner Market', total: '0.30', count: 3 },
+      { key: 'bistro', label: 'Bistro', total: '0.25', count: 1 },
+    ])
+  })
+
   it('joins the forecast band to the last actual month', () => {
     const rows = trendRows(
       eur([

@@ -73,8 +73,15 @@ export function categoryChart(cs: CurrencySummary | undefined): CategoryChart {
   return { byMonth: true, categories, totals, rows }
 }
 
+/** Vendors ranked by exact total over the period (groups may repeat per month: "YYYY-MM|key"). */
 export function topVendors(cs: CurrencySummary | undefined, n = 10): SummaryGroupRow[] {
-  return [...(cs?.groups ?? [])].sort((a, b) => compareDecimals(b.total, a.total) || b.count - a.count).slice(0, n)
+  const by = new Map<string, SummaryGroupRow>()
+  for (const g of cs?.groups ?? []) {
+    const key = groupMonth(g) ? g.key.slice(g.key.indexOf('|') + 1) : g.key
+    const prev = by.get(key)
+    by.set(key, prev ? { ...prev, total: addDecimals([prev.total, g.total]), count: prev.count + g.count } : { key, label: g.label || key, total: g.total, count: g.count })
+  }
+  return [...by.values()].sort((a, b) => compareDecimals(b.total, a.total) || b.count - a.count || a.label.localeCompare(b.label)).slice(0, n)
 }
 
 const asString = (v: string | number) => (typeof v === 'number' ? String(v) : v)

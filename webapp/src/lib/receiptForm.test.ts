@@ -44,8 +44,10 @@ describe('receipt form', () => {
     f.currency = 'EURO'
     f.line_items[0].description = ' '
     f.line_items[1].amount = 'abc'
+    f.tax = '1.23456' // the API takes at most 4 decimal places
     expect(validateForm(f)).toEqual({
       total: 'Enter an amount like 12.50',
+      tax: 'Enter an amount like 12.50',
       currency: 'Use a 3-letter code such as EUR or USD',
       'line_items.0.description': 'Describe the item',
       'line_items.1.amount': 'Enter a number like 2 or 3.49',

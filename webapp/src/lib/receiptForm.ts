@@ -1,7 +1,6 @@
 // Editable form state for a receipt, and the PATCH body for what changed.
 import type { LineItem, Receipt, ReceiptPatch, Vendor } from '../api/types'
 import { MONEY_FIELDS } from '../api/types'
-import { isDecimalString } from './money'
 
 export interface LineItemForm {
   description: string
@@ -121,12 +120,15 @@ export function diffForm(form: ReceiptForm, r: Receipt): ReceiptPatch {
 
 export type FormErrors = Partial<Record<string, string>>
 
+/** What the API accepts for a typed amount: up to 12 digits, 4 decimal places. */
+const AMOUNT = /^-?\d{1,12}(\.\d{1,4})?$/
+
 /** Client-side checks; keys are field names or `line_items.<i>.<field>`. */
 export function validateForm(form: ReceiptForm): FormErrors {
   const errors: FormErrors = {}
   for (const k of MONEY_FIELDS) {
     const v = form[k].trim()
-    if (v && !isDecimalString(v)) errors[k] = 'Enter an amount like 12.50'
+    if (v && !AMOUNT.test(v)) errors[k] = 'Enter an amount like 12.50'
   }
   if (form.currency.trim() && !/^[A-Za-z]{3}$/.test(form.currency.trim())) errors.currency = 'Use a 3-letter code such as EUR or USD'
   if (form.purchase_date && !/^\d{4}-\d{2}-\d{2}$/.test(form.purchase_date)) errors.purchase_date = 'Enter a date'
@@ -134,7 +136,7 @@ export function validateForm(form: ReceiptForm): FormErrors {
     if (!it.description.trim()) errors[`line_items.${i}.description`] = 'Describe the item'
     for (const k of ['quantity', 'unit_price', 'amount'] as const) {
       const v = it[k].trim()
-      if (v && !isDecimalString(v)) errors[`line_items.${i}.${k}`] = 'Enter a number like 2 or 3.49'
+      if (v && !AMOUNT.test(v)) errors[`line_items.${i}.${k}`] = 'Enter a number like 2 or 3.49'
     }
   })
   return errors

@@ -33,11 +33,13 @@ const summaries: Record<string, Summary> = {
         total: '130.50',
         count: 6,
         groups: [
-          { key: 'corner', label: 'Corner Market', total: '80.25', count: 3 },
-          { key: 'bistro', label: 'Bistro 9', total: '50.25', count: 3 },
+          // as the API sends them: one group per vendor and month
+          { key: '2026-02|corner', month: '2026-02', label: 'Corner Market', total: '80.15', count: 2 },
+          { key: '2026-03|bistro', month: '2026-03', label: 'Bistro 9', total: '50.25', count: 3 },
+          { key: '2026-03|corner', month: '2026-03', label: 'Corner Market', total: '0.10', count: 1 },
         ],
       },
-      { currency: 'USD', total: '20.00', count: 1, groups: [{ key: 'cab', label: 'City Cab', total: '20.00', count: 1 }] },
+      { currency: 'USD', total: '20.00', count: 1, groups: [{ key: '2026-03|cab', month: '2026-03', label: 'City Cab', total: '20.00', count: 1 }] },
     ],
   },
   month: {
@@ -50,8 +52,8 @@ const summaries: Record<string, Summary> = {
         total: '130.50',
         count: 6,
         groups: [
-          { key: '2026-02', label: '2026-02', total: '80.25', count: 3 },
-          { key: '2026-03', label: '2026-03', total: '50.25', count: 3 },
+          { key: '2026-02', month: '2026-02', label: '2026-02', total: '80.25', count: 3 },
+          { key: '2026-03', month: '2026-03', label: '2026-03', total: '50.25', count: 3 },
         ],
       },
       { currency: 'USD', total: '20.00', count: 1, groups: [{ key: '2026-03', label: '2026-03', total: '20.00', count: 1 }] },
@@ -89,7 +91,8 @@ describe('AnalyticsPage', () => {
     renderWithApi(<AnalyticsPage />, makeApi(f.fetch))
     const vendors = await screen.findByTestId('top-vendors')
     expect(await within(vendors).findByText('Corner Market')).toBeInTheDocument()
-    expect(within(vendors).getByText('€80.25')).toBeInTheDocument()
+    expect(within(vendors).getByText('€80.25')).toBeInTheDocument() // 80.15 + 0.10, summed exactly
+    expect(within(vendors).getAllByRole('listitem')).toHaveLength(2)
     expect(within(vendors).getByRole('link', { name: 'Corner Market' })).toHaveAttribute('href', '#/receipts?vendor=Corner%20Market')
 
     const trend = screen.getByTestId('chart-trend')

@@ -229,7 +229,7 @@ function ItemHistoryView({ currency }: { currency: string }) {
   const [state, setState] = useState<{ loading: boolean; error: unknown; data: ItemHistory | null }>({ loading: false, error: null, data: null })
   const search = async (e: FormEvent) => {
     e.preventDefault()
-    if (!q.trim()) return
+    if (q.trim().length < 2) return
     setState({ loading: true, error: null, data: null })
     try {
       setState({ loading: false, error: null, data: await api.itemHistory(q.trim()) })
@@ -243,8 +243,8 @@ function ItemHistoryView({ currency }: { currency: string }) {
     <>
       <form className="inline-form" role="search" aria-label="Item price history" onSubmit={search}>
         <label htmlFor="item-q">Item</label>
-        <input id="item-q" type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="e.g. milk" />
-        <button type="submit" className="btn" disabled={!q.trim() || state.loading}>
+        <input id="item-q" type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="e.g. milk" minLength={2} />
+        <button type="submit" className="btn" disabled={q.trim().length < 2 || state.loading}>
           Show prices
         </button>
       </form>
