@@ -26,7 +26,7 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct, IValidation
+from constructs import Construct, IConstruct, IValidation
 
 from stacks.bundling import ARCHITECTURE, RUNTIME, handler_path, python_lambda_code
 from stacks.config import EnvConfig
@@ -462,7 +462,7 @@ class _WildcardAcknowledgement:
     policy grows stays a finding.
     """
 
-    def __init__(self, policy: Construct, patterns: tuple[str, ...], reason: str) -> None:
+    def __init__(self, policy: IConstruct, patterns: tuple[str, ...], reason: str) -> None:
         self.policy = policy
         self.patterns = patterns
         self.reason = reason
