@@ -684,7 +684,12 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         text = page.texts[i]
         cells = page.row_amounts[i]
         if _ITEM_SKIP.search(AMOUNT.sub(" ", text)):
-            if items and cells and not _DISCOUNT.search(text) and not re.search(r"\bNET\b|AMOUNT|TAX\d", text):
+            if (
+                items
+                and cells
+                and not _DISCOUNT.search(text)
+                and not re.search(r"\bNET\b|AMOUNT|TAX\d", text)
+            ):
                 break  # the first priced summary row after the items ends them
             pending = []
             continue
