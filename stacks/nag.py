@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aws_cdk import Acknowledgment, Stage, Validations
+from aws_cdk import Acknowledgment, CfnResource, Stage, Validations
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks
 from constructs import IConstruct
 
@@ -25,3 +25,13 @@ def acknowledge(construct: IConstruct, rule_ids: Iterable[str], reason: str) -> 
         raise ValueError("an acknowledgement needs a reason a reviewer would accept")
     for rule_id in rule_ids:
         Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+def skip_checkov(construct: IConstruct, check_id: str, reason: str) -> None:
+    """Tell checkov (run over cdk.out) to skip one check on one resource, with the reason."""
+    resource = construct.node.default_child if not isinstance(construct, CfnResource) else construct
+    if not isinstance(resource, CfnResource):
+        raise TypeError(f"{construct.node.path} has no CloudFormation resource to annotate")
+    existing = resource.get_metadata("checkov") or {"skip": []}
+    existing["skip"].append({"id": check_id, "comment": reason})
+    resource.add_metadata("checkov", existing)

@@ -13,7 +13,7 @@ from constructs import Construct
 
 from lambda_src.common import keys
 from stacks.config import EnvConfig
-from stacks.nag import acknowledge
+from stacks.nag import acknowledge, skip_checkov
 
 
 def removal_policy(config: EnvConfig) -> RemovalPolicy:
@@ -99,6 +99,11 @@ class StorageStack(Stack):
                 "NIST.800.53.R5-S3BucketLoggingEnabled",
                 "PCI.DSS.321-S3BucketLoggingEnabled",
             ],
+            "This is the access-log bucket itself; logging it into itself would loop.",
+        )
+        skip_checkov(
+            self.access_logs_bucket,
+            "CKV_AWS_18",
             "This is the access-log bucket itself; logging it into itself would loop.",
         )
         acknowledge(
