@@ -30,7 +30,7 @@ def _random_history(world: ApiWorld, user: User, n: int = 14, seed: int = 7) -> 
             (
                 f"item {rng.randint(1, 9)}",
                 f"{rng.randint(1, 3000) / 100:.2f}",
-                rng.choice(CATEGORIES + [None]),
+                rng.choice([*CATEGORIES, None]),
             )
             for _ in range(rng.randint(0, 3))
         ]

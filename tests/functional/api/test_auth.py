@@ -75,7 +75,7 @@ def test_bad_tokens_are_401_problems(
         token = "not.a.jwt"
     elif case == "tampered":
         # Bob's signature, Alice's sub: claims edited after signing
-        header, payload, signature = bob.id_token.split(".")
+        header, _payload, signature = bob.id_token.split(".")
         forged = _claims(bob.id_token) | {"sub": alice.sub}
         body = base64.urlsafe_b64encode(json.dumps(forged).encode()).rstrip(b"=").decode()
         token = f"{header}.{body}.{signature}"
