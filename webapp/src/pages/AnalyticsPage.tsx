@@ -209,7 +209,8 @@ function AnomaliesView({ insights, currency }: { insights: Insights | undefined;
   const all = insights?.insights?.anomalies ?? []
   const list = all.filter((a) => a.currency === currency).sort((a, b) => b.score - a.score)
   if (!list.length) {
-    return <Empty>{insights?.insights ? 'Nothing unusual in your spending.' : (insights?.reason ?? 'No insights yet.')}</Empty>
+    // The API explains an empty answer (e.g. no model run yet); say that rather than "all clear".
+    return <Empty>{insights?.reason ?? (insights?.insights ? 'Nothing unusual in your spending.' : 'No insights yet.')}</Empty>
   }
   return (
     <ul className="anomaly-list">
