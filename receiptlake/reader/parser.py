@@ -230,12 +230,17 @@ def _strip_registration(text: str) -> str:
     "GARDENIA BAKERIES (KL) SDN BHD (139386 X)" -> "GARDENIA BAKERIES (KL) SDN BHD",
     "KING'S CONFECTIONERY S/B 273500-U (KSB)" -> "KING'S CONFECTIONERY S/B"."""
     text = re.sub(
-        r"\s*[(\[]?\s*(?:CO\.?\s*(?:REG\.?\s*)?(?:NO\.?)?\s*:?\s*)?\d[\d\s]{3,}[-\s]?[A-Z]?\s*[)\]]?(?:\s*\(.{0,8}\))?\s*$",
+        r"\s*[(\[]?\s*(?:CO\.?\s*(?:REG\.?\s*)?(?:NO\.?)?\s*:?\s*)?\d[\d\s]{3,}[-\s]?[A-Z]?\s*[)\]]?"
+        r"(?:\s*\(.{0,8}\))?[\s,.;]*$",
         "",
         text,
         flags=re.IGNORECASE,
     )
     text = re.sub(r"\s+\d{5,}-?[A-Z](?:\s.{0,10})?$", "", text)
+    # "OWNED BY: CHEF LEE SDN BHD", "#000002 BAIFU (M) SDN BHD": the name is what follows.
+    text = re.sub(
+        r"^\W*(?:OWNE?[DR]?|OPERATED|MANAGED)\s+BY\W*|^DIMILIKI(?:\s+OLEH)?\W*|^#\d+\s+", "", text, flags=re.I
+    )
     return text.strip()
 
 
@@ -355,10 +360,18 @@ def _wrapped_name(page: _Page, index: int, up: bool = True) -> list[int]:
     rows = [index]
     text = page.texts[index]
     before_suffix = LEGAL_SUFFIX.split(_strip_registration(text))[0]
-    words = re.findall(r"[A-Z]{2,}", before_suffix)
+    words = re.findall(r"[A-Z&]{2,}", before_suffix)
+    # A row starting with a generic business word continues the name above it:
+    # "AIK HUAT HARDWARE" / "ENTERPRISE (SETIA ALAM) SDN BHD".
     short_name = (
         len(words) <= 1
         or re.match(r"^\W*(?:CO\b|&|\(|[A-Z]+\))", text) is not None
+        or re.match(
+            r"^\W*(?:ENTERPRISES?|TRADING|RESTAURANT|MARKETING|HOLDINGS|INDUSTRIES|"
+            r"SERVICES?|HYPERMARKET|SUPERMARKET|COMPANY|CORPORATION)\b",
+            text,
+        )
+        is not None
         or (len(words) <= 2 and len(page.texts[index - 1]) > 12)
     )
     if up and index > 0 and short_name and _plain_name_row(page.texts[index - 1]):
