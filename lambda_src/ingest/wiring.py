@@ -31,13 +31,13 @@ def client(service: str) -> Any:
 def aws_deps() -> Deps:
     from lambda_src.common.repository import ReceiptRepository
     from lambda_src.ingest.adapters.s3 import S3ObjectStore, S3RawZone
-    from lambda_src.ingest.adapters.textract import THROTTLES, BotoTextract, RateLimiter
+    from lambda_src.ingest.adapters.textract import THROTTLES, BotoTextract, ExpenseAnalyzer, RateLimiter
     from lambda_src.ingest.categorize import KeywordCategorizer
     from lambda_src.ingest.observability import PowertoolsTelemetry
 
     config = settings()
     telemetry = PowertoolsTelemetry()
-    textract = BotoTextract(
+    textract: ExpenseAnalyzer = _local_reader() if config.ocr_engine == "local" else BotoTextract(
         client("textract"),
         limiter=RateLimiter(config.textract_tps_per_worker),
         on_throttle=lambda code: telemetry.count(
@@ -55,3 +55,11 @@ def aws_deps() -> Deps:
         settings=config,
         telemetry=telemetry,
     )
+
+
+def _local_reader() -> Any:
+    # Local mode only (OCR_ENGINE=local): the offline reader answers like AnalyzeExpense.
+    # It is not part of the Lambda bundle, hence the import here.
+    from receiptlake.reader.textract_adapter import LocalTextract
+
+    return LocalTextract()
