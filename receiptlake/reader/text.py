@@ -29,7 +29,7 @@ DATE_TEXT = re.compile(
     r"(?<!\d)(?:"
     r"(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)"
     r"|\d{1,2}\s?[-/.]\s?\d{1,2}\s?[-/.]\s?(?:(?:19|20)\d{2}|\d{2}(?!\d))"
-    rf"|\d{{1,2}}[-\s.]*(?:{_MONTH_NAMES})[-\s.,']*(?:(?:19|20)\d{{2}}|\d{{2}}(?!\d))"
+    rf"|\d{{1,2}}[-\s./]*(?:{_MONTH_NAMES})[-\s.,'/]*(?:(?:19|20)\d{{2}}|\d{{2}}(?!\d))"
     rf"|(?:{_MONTH_NAMES})[-\s.]*\d{{1,2}}(?:ST|ND|RD|TH)?[,\s.']*(?:(?:19|20)\d{{2}}|\d{{2}}(?!\d))"
     r")",
     re.IGNORECASE,
@@ -81,12 +81,26 @@ def amounts(text: str) -> list[tuple[Decimal, re.Match[str]]]:
 
 
 def find_date(text: str, *, day_first: bool = True) -> tuple[str, date] | None:
-    """The first date printed in a text: the text as printed and its reading."""
-    for match in DATE_TEXT.finditer(text):
+    """The date printed in a text: the text as printed and its reading.
+
+    Matches may overlap ("REG #19- 18/01/2018" holds "19- 18/01" and "18/01/2018"), so
+    every start is tried; four-digit years and month names beat two-digit years.
+    """
+    found: list[tuple[int, int, str, date]] = []
+    pos = 0
+    while (match := DATE_TEXT.search(text, pos)) is not None:
         printed = match.group(0).strip(" .,-")
-        if (reading := read_date(printed, day_first=day_first)) is not None:
-            return printed, reading
-    return None
+        # parse_date reads "02-JAN-2017" but not "02/JAN/2017".
+        readable = re.sub(r"(?<=[A-Za-z])/|/(?=[A-Za-z])", "-", printed)
+        reading = read_date(readable, day_first=day_first)
+        if reading is not None:
+            strong = bool(re.search(r"(?:19|20)\d\d|[A-Za-z]{3}", printed))
+            found.append((0 if strong else 1, match.start(), printed, reading))
+        pos = match.start() + 1
+    if not found:
+        return None
+    _, _, printed, reading = min(found)
+    return printed, reading
 
 
 def read_date(printed: str, *, day_first: bool = True) -> date | None:
