@@ -40,9 +40,10 @@ describe('ApiClient', () => {
     const html = await problemFromResponse(new Response('<html>oops</html>', { status: 502, headers: { 'Content-Type': 'text/html' } }))
     expect(html.detail).toBeNull()
     expect(errorMessage(html)).toMatch(/502|Bad/i)
-    const gw = await problemFromResponse(json({ message: 'Unauthorized' }, 401))
-    expect(errorMessage(gw)).toBe('Unauthorized')
-    expect(errorMessage(new ApiError(401, '', null))).toMatch(/sign in again/)
+    const gw = await problemFromResponse(json({ message: 'Forbidden by the gateway' }, 403))
+    expect(errorMessage(gw)).toBe('Forbidden by the gateway')
+    const expired = await problemFromResponse(problem(401, "Sign in and send the ID token as 'Authorization: Bearer <token>'.", 'Not signed in'))
+    expect(errorMessage(expired)).toBe('Your session has expired. Please sign out and sign in again.')
   })
 
   it('explains network failures in words', () => {

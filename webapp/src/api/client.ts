@@ -33,8 +33,9 @@ export class ApiError extends Error {
 /** The words to show a person for any error thrown by the client (or anything else). */
 export function errorMessage(err: unknown): string {
   if (err instanceof ApiError) {
+    // A 401's detail is written for developers ("send the ID token as ..."); say what to do.
+    if (err.status === 401) return 'Your session has expired. Please sign out and sign in again.'
     if (err.detail) return err.detail
-    if (err.status === 401) return 'Your session has expired. Please sign in again.'
     return err.title || `Request failed (HTTP ${err.status})`
   }
   if (err instanceof TypeError) return 'Could not reach the server. Check your connection and try again.'
