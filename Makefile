@@ -56,6 +56,11 @@ webapp/dist/index.html: webapp/node_modules/.stamp $(WEBAPP_SOURCES)
 
 webapp: webapp/dist/index.html  ## build the web app
 
+# ---- local mode --------------------------------------------------------------------
+.PHONY: demo
+demo: venv webapp  ## local mode on http://127.0.0.1:$(PORT) with sample receipts (Ctrl-C stops)
+	$(VENV)/bin/receiptlake local up --port $(PORT)
+
 # ---- quality -----------------------------------------------------------------------
 .PHONY: lint test test-python synth scan bench
 lint: venv webapp/node_modules/.stamp  ## ruff, mypy and the web app's linter

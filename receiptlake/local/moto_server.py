@@ -8,6 +8,7 @@ but let one DynamoDB request run at a time.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -51,6 +52,7 @@ class LocalAws:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalAws:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
         app = _SerializeDynamoDB(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(self.host, self.requested_port, app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)

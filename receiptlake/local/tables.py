@@ -4,17 +4,38 @@ local copy can never drift from what CDK deploys."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import tempfile
+from pathlib import Path
 from typing import Any
 
 TABLE_TYPE = "AWS::DynamoDB::Table"
 
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# What the table definition depends on; a change to any of them invalidates the cache.
+SOURCES = ("stacks/storage_stack.py", "stacks/config.py", "lambda_src/common/keys.py", "cdk.json")
+CACHE = REPO_ROOT / ".build" / "receipts-table.json"
+
+
 @functools.cache
 def receipts_table_properties() -> dict[str, Any]:
-    """The CloudFormation properties of the receipts table, from a dev synth of the storage stack."""
+    """The CloudFormation properties of the receipts table, from a dev synth of the storage
+    stack (cached by the hash of its sources: a synth costs seconds)."""
+    digest = hashlib.sha256(b"".join((REPO_ROOT / s).read_bytes() for s in SOURCES)).hexdigest()
+    if CACHE.exists():
+        cached = json.loads(CACHE.read_text())
+        if cached.get("sources") == digest:
+            return dict(cached["properties"])
+    properties = _synthesize_table_properties()
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    CACHE.write_text(json.dumps({"sources": digest, "properties": properties}, indent=1))
+    return properties
+
+
+def _synthesize_table_properties() -> dict[str, Any]:
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
