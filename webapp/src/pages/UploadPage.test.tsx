@@ -90,6 +90,15 @@ describe('UploadPage', () => {
     expect(FakeXhr.instances).toHaveLength(2)
   })
 
+  it('takes a file dropped beside the drop zone instead of letting the browser open it', async () => {
+    setup({ 'POST /receipts': () => created('r1') })
+    const file = new File(['a'], 'beside.jpg', { type: 'image/jpeg' })
+    const notCancelled = fireEvent.drop(document.body, { dataTransfer: { files: [file] } })
+    expect(notCancelled).toBe(false) // default prevented
+    expect(await screen.findAllByTestId('upload-item')).toHaveLength(1)
+    expect(screen.getByText('beside.jpg')).toBeInTheDocument()
+  })
+
   it('shows the problem detail when the API refuses an upload', async () => {
     setup({ 'POST /receipts': () => problem(413, 'Files up to 10 MB are accepted.', 'Payload Too Large') })
     await userEvent.upload(screen.getByLabelText('Choose files'), new File(['x'], 'big.png', { type: 'image/png' }))

@@ -1,4 +1,4 @@
-import { useId, useRef, useState, type DragEvent } from 'react'
+import { useEffect, useId, useRef, useState, type DragEvent } from 'react'
 import { Empty, PageHeader, StatusBadge } from '../components/common'
 import { formatBytes } from '../lib/format'
 import { formatMoney } from '../lib/money'
@@ -81,8 +81,28 @@ export function UploadPage() {
   const camId = useId()
   const filesId = useId()
 
+  // A file dropped beside the drop zone would make the browser open it and leave the app
+  // (and its uploads); take such drops as uploads too.
+  useEffect(() => {
+    const over = (e: globalThis.DragEvent) => {
+      if (e.dataTransfer?.types?.includes('Files')) e.preventDefault()
+    }
+    const drop = (e: globalThis.DragEvent) => {
+      if (!e.dataTransfer?.files?.length) return
+      e.preventDefault()
+      add(Array.from(e.dataTransfer.files))
+    }
+    window.addEventListener('dragover', over)
+    window.addEventListener('drop', drop)
+    return () => {
+      window.removeEventListener('dragover', over)
+      window.removeEventListener('drop', drop)
+    }
+  }, [add])
+
   const onDrop = (e: DragEvent) => {
     e.preventDefault()
+    e.stopPropagation() // handled here, not again by the window listener
     depth.current = 0
     setDragging(false)
     if (e.dataTransfer?.files?.length) add(Array.from(e.dataTransfer.files))
