@@ -7,7 +7,9 @@ from typing import Any
 from aws_cdk import Environment, Stage, Tags
 from constructs import Construct
 
+from stacks.api_stack import ApiStack
 from stacks.config import PROJECT, EnvConfig
+from stacks.ingest_stack import IngestStack
 from stacks.storage_stack import StorageStack
 
 
@@ -25,8 +27,26 @@ class ReceiptlakeStage(Stage):
         for key, value in config.tags.items():
             Tags.of(self).add(key, value)
 
-        self.storage = self._layer("storage", StorageStack)
-        # Layers below are wired as they land: ingest, api, hosting, etl, training, monitoring.
+        storage = self.storage = self._layer("storage", StorageStack)
+        self.ingest = self._layer(
+            "ingest",
+            IngestStack,
+            table=storage.table,
+            key=storage.key,
+            lake_bucket=storage.lake_bucket,
+            access_logs_bucket=storage.access_logs_bucket,
+        )
+        self.api = self._layer(
+            "api",
+            ApiStack,
+            table=storage.table,
+            key=storage.key,
+            uploads_bucket=self.ingest.uploads_bucket,
+            lake_bucket=storage.lake_bucket,
+            ingest_queue=self.ingest.queue,
+            access_logs_bucket=storage.access_logs_bucket,
+        )
+        # Layers still to land: hosting, etl, training, monitoring.
 
     def _layer(self, layer: str, stack_class: type, **props: Any) -> Any:
         stack = stack_class(
