@@ -9,6 +9,7 @@ measurements behind each one.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass
 from functools import cached_property
@@ -124,9 +125,18 @@ class RapidOcrEngine:
         lines = []
         for text, score, box in zip(result.txts, result.scores, result.boxes, strict=True):
             points = tuple((float(x), float(y)) for x, y in box)
+            text = _fix_case_slips(text)
             if text.strip() and len(points) == 4:
                 lines.append(OcrLine(text.strip(), float(score), points))
         return lines
+
+
+_CAPITAL_I_IN_WORD = re.compile(r"(?<=[a-z])I(?=[a-z])|(?<=[a-z]{2})I\b")
+
+
+def _fix_case_slips(text: str) -> str:
+    """The recognizer reads a lower-case "l" as "I" inside lower-case words ("WorId")."""
+    return _CAPITAL_I_IN_WORD.sub("l", text)
 
 
 _ENGINES: dict[str, OcrEngine] = {}

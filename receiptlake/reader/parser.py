@@ -326,6 +326,7 @@ def _vendor_fields(page: _Page) -> list[_Field]:
         text = re.sub(
             r"[\s,]*(?:TEL|PHONE)?[\s.:]*\(?\+?\d{2,4}\)?-\d{3,4}[\s-]?\d{3,5}\.?$", "", text, flags=re.I
         )
+        text = _address_commas(text)
         fields.append(_Field("VENDOR_ADDRESS", text, [ln for r in rows for ln in r.lines], 0.6))
 
     for i in range(min(len(page.rows), end + 3)):
@@ -340,6 +341,21 @@ def _vendor_fields(page: _Page) -> list[_Field]:
                 fields.append(_Field("VENDOR_PHONE", number.strip(), page.rows[i].lines, 0.7))
                 break
     return fields
+
+
+_ABBREVIATION = re.compile(r"\b(?:NO|JLN|JL|JLH|LOT|ST|DR|RD|AVE|BLK|TMN|KG|BDR|MT|LRG|SG|BT)$", re.I)
+
+
+def _address_commas(text: str) -> str:
+    """OCR reads the commas between address parts as full stops ("TAMAN AIR BIRU. 81700
+    PASIR GUDANG. JOHOR."); a stop after a word that is not an abbreviation, followed by
+    more address, is a comma. The final full stop stays."""
+
+    def fix(match: re.Match[str]) -> str:
+        before = text[: match.start()]
+        return match.group(0) if _ABBREVIATION.search(before) else ", "
+
+    return re.sub(r"(?<=[A-Za-z0-9]{2})\.\s+(?=[A-Za-z0-9(])", fix, text)
 
 
 def _plain_name_row(text: str) -> bool:
