@@ -35,7 +35,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from lambda_src.common.money import MoneyError, parse_money  # noqa: E402
-from receiptlake.reader.ocr import OcrEngine, OcrLine, get_engine  # noqa: E402
+from receiptlake.reader.ocr import OcrEngine, OcrLine, _fix_case_slips, get_engine  # noqa: E402
 from receiptlake.reader.parser import parse_page  # noqa: E402
 from receiptlake.reader.reader import analyze_pages, load_pages  # noqa: E402
 from receiptlake.reader.text import find_date  # noqa: E402
@@ -324,8 +324,9 @@ class _CachedEngine:
         path = self.directory / f"{self.engine.name}-{self.key}.json"
         if path.exists():
             self.hit = True
+            # Cached lines may predate the engine's own text fixes: apply them again.
             return [
-                OcrLine(t, c, tuple(tuple(p) for p in b))  # type: ignore[arg-type]
+                OcrLine(_fix_case_slips(t), c, tuple(tuple(p) for p in b))  # type: ignore[arg-type]
                 for t, c, b in json.loads(path.read_text())
             ]
         lines = self.engine.read(image)
