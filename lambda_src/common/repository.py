@@ -398,9 +398,15 @@ class ReceiptRepository:
         if not result.status.terminal:
             raise InvalidTransition("complete() needs PROCESSED, NEEDS_REVIEW or FAILED")
         for attempt in range(8):
-            current = self.require(result.user_id, result.receipt_id)
-            if current.status is not Status.PENDING:
-                return Transition(False, current)
+            if attempt == 0:
+                # Callers build ``result`` from the PENDING receipt they read, so its version
+                # is the one to guard on, and a PENDING receipt adds nothing to aggregates:
+                # no need to read it again. If the guess is wrong the guard fails, and we read.
+                current = result.model_copy(update={"status": Status.PENDING})
+            else:
+                current = self.require(result.user_id, result.receipt_id)
+                if current.status is not Status.PENDING:
+                    return Transition(False, current)
             new = result.model_copy(
                 update={
                     "version": current.version + 1,
