@@ -1,0 +1,368 @@
+"""GET /api/analytics/summary for a user with 10,000 receipts, in process, against moto.
+
+Two ways of answering "spending per month / category / vendor for the last 24 months":
+
+* the API route, which reads the monthly aggregate items only (what it ships with);
+* the naive way, querying every receipt of the user and summing in Python.
+
+Prints p50/p99 of each and their ratio (goals: route p99 <= 20 ms, ratio >= 50x), and with
+``--write`` replaces the "API" section of bench/README.md.
+
+    .venv/bin/python bench/bench_api.py [--receipts 10000] [--runs 300] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import json
+import os
+import platform
+import random
+import re
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+for _name, _value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+}.items():
+    os.environ[_name] = _value  # fake credentials: nothing can reach a real account
+
+import boto3  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from lambda_src.api.app import create_app  # noqa: E402
+from lambda_src.api.auth import Caller  # noqa: E402
+from lambda_src.api.deps import build_deps  # noqa: E402
+from lambda_src.api.routes.analytics import summarize  # noqa: E402
+from lambda_src.api.settings import Settings  # noqa: E402
+from lambda_src.common import keys  # noqa: E402
+from lambda_src.common.model import LineItem, Receipt, Status, Vendor  # noqa: E402
+from lambda_src.common.repository import (  # noqa: E402
+    ReceiptRepository,
+    _serialize,
+    contributions,
+    receipt_to_item,
+)
+from receiptlake.local.tables import create_receipts_table  # noqa: E402
+
+USER = "bench-user-0001"
+TABLE = "receipts-bench"
+CATEGORIES = ["groceries", "dining", "transport", "health", "household", "clothing", "leisure", "utilities"]
+VENDORS = [f"Vendor {i:02d}" for i in range(40)]
+MONTHS = 24
+README = REPO_ROOT / "bench" / "README.md"
+
+
+class FakeDynamoDB:
+    """An in-memory DynamoDB with the query shapes the repository uses: items kept in the
+    wire format (so the repository's deserialization cost is real), sorted keys, bisect
+    ranges, 1 MB pages. moto's query costs O(partition) with a large constant (0.8 s for
+    one aggregate query next to 2,000 receipts), which would measure moto, not the API."""
+
+    PAGE_BYTES = 1024 * 1024
+    _COND = re.compile(
+        r"^(?P<pk>\w+) = :pk(?: AND (?:(?P<sk>\w+) BETWEEN :lo AND :hi|begins_with\((?P<bsk>\w+), :prefix\)))?$"
+    )
+
+    def __init__(self) -> None:
+        # (index or "", pk attribute) -> pk value -> sorted [(sk, size, item)]
+        self.parts: dict[tuple[str, str], dict[str, list[tuple[str, int, dict[str, Any]]]]] = defaultdict(
+            dict
+        )
+        self.indexes = {
+            "": ("PK", "SK"),
+            keys.GSI1: (keys.GSI1_PK, keys.GSI1_SK),
+            keys.GSI2: (keys.GSI2_PK, keys.GSI2_SK),
+        }
+
+    def put(self, item: dict[str, Any]) -> None:
+        size = len(json.dumps(item))
+        for index, (pk, sk) in self.indexes.items():
+            if pk in item and sk in item:
+                rows = self.parts[(index, pk)].setdefault(item[pk]["S"], [])
+                bisect.insort(rows, (item[sk]["S"], size, item), key=lambda r: r[0])
+
+    def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        for requests in RequestItems.values():
+            for request in requests:
+                self.put(request["PutRequest"]["Item"])
+        return {}
+
+    def query(self, **kw: Any) -> dict[str, Any]:
+        index = kw.get("IndexName", "")
+        pk_name, sk_name = self.indexes[index]
+        match = self._COND.match(kw["KeyConditionExpression"])
+        assert match, kw["KeyConditionExpression"]
+        values = {k: v["S"] for k, v in kw["ExpressionAttributeValues"].items()}
+        rows = self.parts[(index, pk_name)].get(values[":pk"], [])
+        sks = [r[0] for r in rows]
+        lo, hi = 0, len(rows)
+        if match["sk"]:
+            lo, hi = bisect.bisect_left(sks, values[":lo"]), bisect.bisect_right(sks, values[":hi"])
+        elif match["bsk"]:
+            lo = bisect.bisect_left(sks, values[":prefix"])
+            hi = bisect.bisect_left(sks, values[":prefix"] + "\uffff")
+        forward = kw.get("ScanIndexForward", True)
+        start = kw.get("ExclusiveStartKey")
+        if start:
+            cut = start[sk_name]["S"]
+            if forward:
+                lo = max(lo, bisect.bisect_right(sks, cut))
+            else:
+                hi = min(hi, bisect.bisect_left(sks, cut))
+        chosen = rows[lo:hi] if forward else rows[lo:hi][::-1]
+        limit = kw.get("Limit", len(chosen))
+        out, used = [], 0
+        for sk, size, item in chosen:
+            if len(out) == limit or used + size > self.PAGE_BYTES:
+                break
+            out.append(item)
+            used += size
+        response: dict[str, Any] = {"Items": out, "Count": len(out)}
+        if len(out) < len(chosen):
+            last = out[-1]
+            response["LastEvaluatedKey"] = {k: last[k] for k in {"PK", "SK", pk_name, sk_name}}
+        return response
+
+    def get_paginator(self, name: str) -> Any:
+        assert name == "query"
+        fake = self
+
+        class _Paginator:
+            def paginate(self, **kw: Any) -> Any:
+                while True:
+                    page = fake.query(**kw)
+                    yield page
+                    if "LastEvaluatedKey" not in page:
+                        return
+                    kw = {**kw, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+        return _Paginator()
+
+
+def generate(n: int, seed: int = 42) -> list[Receipt]:
+    rng = random.Random(seed)
+    start = date(2025, 1, 1)
+    receipts = []
+    for i in range(n):
+        day = start + timedelta(days=rng.randrange(MONTHS * 365 // 12))
+        items = [
+            LineItem(
+                description=f"item {rng.randrange(200)}",
+                quantity=Decimal(1),
+                amount=Decimal(rng.randint(50, 5000)) / 100,
+                category=rng.choice(CATEGORIES),
+            )
+            for _ in range(rng.randint(0, 4))
+        ]
+        total = (
+            sum((it.amount or Decimal(0) for it in items), Decimal(0)) + Decimal(rng.randint(0, 500)) / 100
+        )
+        receipts.append(
+            Receipt(
+                receipt_id=f"r{i:06d}",
+                user_id=USER,
+                status=Status.PROCESSED if rng.random() < 0.95 else Status.NEEDS_REVIEW,
+                uploaded_at=datetime(day.year, day.month, day.day, 12, tzinfo=UTC),
+                processed_at=datetime(day.year, day.month, day.day, 12, 1, tzinfo=UTC),
+                vendor=Vendor(name=rng.choice(VENDORS)),
+                purchase_date=day,
+                currency="EUR" if rng.random() < 0.8 else "GBP",
+                total=total,
+                tax=(total * Decimal("0.2")).quantize(Decimal("0.01")),
+                line_items=items,
+                category=rng.choice(CATEGORIES),
+                version=1,
+            )
+        )
+    return receipts
+
+
+def load(client: Any, receipts: list[Receipt]) -> None:
+    """Write receipts and the aggregates the repository's transactions would have built
+    (same items, same attributes), in batches: 10,000 transactions would take minutes."""
+    sums: dict[tuple[str, str, str, str], dict[str, Any]] = defaultdict(
+        lambda: {"count": 0, "total": Decimal(0), "tax": Decimal(0), "tip": Decimal(0), "label": ""}
+    )
+    for receipt in receipts:
+        for key, delta in contributions(receipt).items():
+            cell = sums[key]
+            cell["count"] += delta.count
+            for name, amount in delta.amounts.items():
+                cell[name] += amount
+            cell["label"] = delta.label or cell["label"]
+    items = [receipt_to_item(r) for r in receipts]
+    for (kind, month, currency, key), cell in sums.items():
+        item = {
+            keys.PK: keys.user_pk(USER),
+            keys.SK: keys.aggregate_sk(kind, month, currency, key),
+            "item_type": "aggregate",
+            "count": cell["count"],
+            "total": cell["total"],
+        }
+        if kind == keys.AGG_MONTH:
+            item.update(tax=cell["tax"], tip=cell["tip"])
+        if cell["label"]:
+            item["label"] = cell["label"]
+        items.append(item)
+    for start in range(0, len(items), 25):
+        batch = [{"PutRequest": {"Item": _serialize(i)}} for i in items[start : start + 25]]
+        client.batch_write_item(RequestItems={TABLE: batch})
+    print(f"loaded {len(receipts)} receipts and {len(sums)} aggregate items", file=sys.stderr)
+
+
+def naive_summary(repo: ReceiptRepository, group: str, from_month: str, to_month: str) -> dict[str, Any]:
+    """The same question answered by reading every receipt of the user."""
+    out: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(lambda: [Decimal(0), 0]))
+    for r in repo.iter_receipts(USER):
+        if not r.counts_as_spending:
+            continue
+        month = keys.month_of(r.spend_date)
+        if not from_month <= month <= to_month:
+            continue
+        assert r.total is not None and r.currency is not None
+        if group == "month":
+            parts = {month: r.total}
+        elif group == "vendor":
+            parts = {f"{month}|{keys.vendor_key(r.vendor.name)}": r.total}
+        else:
+            parts = {f"{month}|{c}": a for c, a in r.category_split().items()}
+        for key, amount in parts.items():
+            out[r.currency][key][0] += amount
+            out[r.currency][key][1] += 1
+    return {c: {k: (v[0], v[1]) for k, v in g.items()} for c, g in out.items()}
+
+
+def timed(fn: Callable[[], Any], runs: int) -> list[float]:
+    fn()  # warm-up
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def p(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def measure(client: Any, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    receipts = generate(args.receipts)
+    load(client, receipts)
+    settings = Settings(
+        table_name=TABLE,
+        uploads_bucket="unused",
+        lake_bucket="unused",
+        ingest_queue_url="https://unused",
+        aws_region="eu-west-1",
+    )
+    deps = build_deps(settings)
+    repo = ReceiptRepository(TABLE, client)
+    # Identity is not what is measured: a fixed caller instead of token checks.
+    deps = replace(deps, dynamodb=client, repository=repo, authenticator=lambda request: Caller(sub=USER))
+    http = TestClient(create_app(deps=deps))
+    from_month, to_month = "2025-01", "2026-12"
+    results: dict[str, dict[str, float]] = {}
+    for group in ("month", "category", "vendor"):
+        url = f"/api/analytics/summary?from={from_month}&to={to_month}&group={group}"
+        response = http.get(url)
+        assert response.status_code == 200, response.text
+        # Sanity: the route and the naive recomputation agree exactly.
+        body = response.json()
+        got = {
+            c["currency"]: {g["key"]: (Decimal(g["total"]), g["count"]) for g in c["groups"]}
+            for c in body["currencies"]
+        }
+        assert got == naive_summary(repo, group, from_month, to_month), group
+        route = timed(lambda url=url: http.get(url), args.runs)
+        direct = timed(lambda g=group: summarize(repo, USER, from_month, to_month, g), args.runs)
+        naive = timed(lambda g=group: naive_summary(repo, g, from_month, to_month), args.naive_runs)
+        results[group] = {
+            "groups": sum(len(c["groups"]) for c in body["currencies"]),
+            "route_p50": p(route, 0.5),
+            "route_p99": p(route, 0.99),
+            "direct_p99": p(direct, 0.99),
+            "naive_p50": p(naive, 0.5),
+            "ratio": p(naive, 0.5) / p(route, 0.5),
+            "ratio_p99": p(naive, 0.5) / p(route, 0.99),
+        }
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--receipts", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--naive-runs", type=int, default=5)
+    parser.add_argument(
+        "--backend",
+        choices=("fake", "moto"),
+        default="fake",
+        help="moto is O(partition) per query: small sizes only",
+    )
+    parser.add_argument("--write", action="store_true", help="update the API section of bench/README.md")
+    args = parser.parse_args()
+
+    if args.backend == "moto":
+        with mock_aws():
+            client = boto3.client("dynamodb", region_name="eu-west-1")
+            create_receipts_table(client, TABLE)
+            results = measure(client, args)
+    else:
+        results = measure(FakeDynamoDB(), args)
+    lines = [
+        f"{args.receipts:,} receipts, {MONTHS} months, 2 currencies; backend {args.backend} "
+        "(in-memory DynamoDB with wire-format items and 1 MB pages, in process), "
+        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs; "
+        f"{args.runs} route calls, {args.naive_runs} naive runs per group.",
+        "",
+        "| group | groups returned | route p50 | route p99 (goal <= 20 ms) | summarize() p99 "
+        "| all receipts p50 | ratio p50/p50 (goal >= 50x) | ratio naive p50 / route p99 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for group, r in results.items():
+        lines.append(
+            f"| {group} | {r['groups']:.0f} | {r['route_p50']:.1f} ms | {r['route_p99']:.1f} ms "
+            f"| {r['direct_p99']:.1f} ms | {r['naive_p50']:.0f} ms | {r['ratio']:.0f}x | {r['ratio_p99']:.0f}x |"
+        )
+    table = "\n".join(lines)
+    print(table)
+    print(json.dumps(results, indent=1), file=sys.stderr)
+    if args.write:
+        write_section(table)
+    return 0
+
+
+def write_section(table: str) -> None:
+    section = (
+        "## API\n\n"
+        "`bench/bench_api.py`: GET /api/analytics/summary (FastAPI app through its ASGI test "
+        "client, aggregates only) versus answering the same question by querying all of the "
+        "user's receipts. Route = full request: routing, validation, two aggregate queries "
+        "for category/vendor (one for month), serialization.\n\n"
+        f"{table}\n"
+    )
+    text = README.read_text() if README.exists() else "# Benchmarks\n"
+    pattern = re.compile(r"^## API\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+    README.write_text(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
