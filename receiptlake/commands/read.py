@@ -10,13 +10,12 @@ status FAILED and the reason. Exit code 1 if any file failed.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from lambda_src.common.model import Receipt, Status
+from lambda_src.common.model import Receipt
+from receiptlake.receipt_lines import failed, print_receipt_lines, receipt_id_for
 
 
 def register(subparsers: Any) -> None:
@@ -37,36 +36,27 @@ def read_one(path: Path, *, position: int, engine: str, user_id: str, today: dat
     from lambda_src.ingest.categorize import KeywordCategorizer, categorize
     from lambda_src.ingest.normalize import normalize_expense
     from lambda_src.ingest.validation import Rejected, validate
-    from receiptlake.commands.normalize import _receipt_id
     from receiptlake.reader.reader import read_bytes
 
-    base = Receipt(receipt_id=_receipt_id(path, position), user_id=user_id, object_key=str(path))
+    base = Receipt(receipt_id=receipt_id_for(path, position), user_id=user_id, object_key=str(path))
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return _failed(base, f"cannot open {path}: {exc.strerror or exc}")
+        return failed(base, f"cannot open {path}: {exc.strerror or exc}")
     try:
         document = validate(data)
     except Rejected as exc:
-        return _failed(base, exc.reason)
+        return failed(base, exc.reason)
     base = base.model_copy(update={"content_type": document.content_type, "size_bytes": len(data)})
     response = read_bytes(data, document.content_type, engine=engine)
     receipt = normalize_expense(response, base=base, ocr_engine="local", today=today or date.today())
     return categorize(receipt, KeywordCategorizer())
 
 
-def _failed(base: Receipt, reason: str) -> Receipt:
-    return base.model_copy(update={"status": Status.FAILED, "failure_reason": reason})
-
-
 def run(args: argparse.Namespace) -> int:
-    failed = False
-    for position, path in enumerate(args.files):
-        receipt = read_one(
+    return print_receipt_lines(
+        args.files,
+        lambda path, position: read_one(
             path, position=position, engine=args.engine, user_id=args.user_id, today=args.today
-        )
-        failed = failed or receipt.status is Status.FAILED
-        line = {"source": str(path), **json.loads(receipt.model_dump_json())}
-        sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
-        sys.stdout.flush()
-    return 1 if failed else 0
+        ),
+    )
