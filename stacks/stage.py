@@ -9,6 +9,8 @@ from constructs import Construct
 
 from stacks.api_stack import ApiStack
 from stacks.config import PROJECT, EnvConfig
+from stacks.edge_stack import EDGE_REGION, EdgeStack
+from stacks.hosting_stack import HostingStack
 from stacks.ingest_stack import IngestStack
 from stacks.storage_stack import StorageStack
 
@@ -46,7 +48,25 @@ class ReceiptlakeStage(Stage):
             ingest_queue=self.ingest.queue,
             access_logs_bucket=storage.access_logs_bucket,
         )
-        # Layers still to land: hosting, etl, training, monitoring.
+        # CloudFront's web ACL must live in us-east-1: a small edge stack there, read by
+        # the hosting stack through a cross-region reference. None where WAF is off.
+        self.edge = (
+            self._layer("edge", EdgeStack, env=Environment(account=config.account, region=EDGE_REGION))
+            if config.waf_enabled
+            else None
+        )
+        self.hosting = self._layer(
+            "hosting",
+            HostingStack,
+            http_api=self.api.http_api,
+            user_pool=self.api.user_pool,
+            user_pool_client=self.api.user_pool_client,
+            access_logs_bucket=storage.access_logs_bucket,
+            uploads_bucket=self.ingest.uploads_bucket,
+            web_acl_arn=self.edge.web_acl_arn if self.edge else None,
+            cross_region_references=self.edge is not None,
+        )
+        # Layers still to land: etl, training, monitoring.
 
     def _layer(self, layer: str, stack_class: type, **props: Any) -> Any:
         stack = stack_class(
