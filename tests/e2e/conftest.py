@@ -109,3 +109,13 @@ def local_mode_factory(tmp_path: Path) -> Iterator[type[LocalMode]]:
     yield Factory
     for mode in started:
         mode.stop()
+
+
+@pytest.fixture(scope="module")
+def seeded_local_mode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMode]:
+    """One local mode with the sample receipts, shared by the tests of a module."""
+    mode = LocalMode(state_dir=tmp_path_factory.mktemp("seeded") / "state", seed=True)
+    try:
+        yield mode.start()
+    finally:
+        mode.stop()

@@ -1,0 +1,330 @@
+"""The web app in a real browser against local mode (issue 7).
+
+Local mode runs as a person starts it (`receiptlake local up`, sample receipts included) and
+serves the built web app (webapp/dist). Chromium signs in through the Amplify Authenticator
+against moto's Cognito, uploads a real receipt photo, corrects it, watches the analytics
+move by the difference and exports CSV. Screenshots of every step are kept under
+test-artifacts/e2e/<test>/; console errors and uncaught page errors fail the test.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
+
+from receiptlake.local.samples import SHOPS
+from tests.e2e.conftest import REPO_ROOT, LocalMode
+
+pytestmark = pytest.mark.e2e
+
+DIST_INDEX = REPO_ROOT / "webapp" / "dist" / "index.html"
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+RECEIPT = Path(__file__).resolve().parents[1] / "fixtures" / "reader" / "sroie_X51009453801.jpg"
+RECEIPT_TOTAL = Decimal("102.00")  # printed on the receipt; see tests/fixtures/reader/SOURCE.txt
+CORRECTION = Decimal("10.00")  # added to the total by the "person" correcting it
+CORRECTED_VENDOR = "GL Handicraft & Tailoring (e2e)"
+TERMINAL_PHASES = ("done", "failed", "timeout", "cancelled")
+UPLOAD_SECONDS = 60
+STEP_TIMEOUT_MS = 20_000
+DEMO = "demo@receiptlake.local"
+
+
+@pytest.fixture(scope="module")
+def built_webapp() -> Path:
+    if not DIST_INDEX.exists():
+        pytest.fail(
+            f"{DIST_INDEX.relative_to(REPO_ROOT)} is missing: the browser tests need the built web app. "
+            "Run `make webapp` (or `make test`, which builds it first).",
+            pytrace=False,
+        )
+    return DIST_INDEX
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: `make system` (or `apt-get install -y chromium`) installs Debian's "
+            "Chromium. The tests never download a browser.",
+            pytrace=False,
+        )
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def site(built_webapp: Path, seeded_local_mode: LocalMode) -> LocalMode:
+    assert DEMO in seeded_local_mode.users, seeded_local_mode.output
+    return seeded_local_mode
+
+
+@dataclass
+class Session:
+    """One browser page with its screenshots, step timings and console problems."""
+
+    page: Page
+    artifacts: Path
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    shots: int = 0
+
+    def step(self, name: str) -> None:
+        """Record how long the scenario has taken so far and keep a screenshot."""
+        self.shots += 1
+        elapsed = time.monotonic() - self.started
+        path = self.artifacts / f"{self.shots:02d}-{name}.png"
+        self.page.screenshot(path=path, full_page=True)
+        self.notes.append(f"{elapsed:6.1f} s  {path.name}")
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            where = message.location.get("url", "")
+            self.errors.append(f"console.error: {message.text} ({where})")
+
+    def on_page_error(self, error: Error) -> None:
+        self.errors.append(f"uncaught: {error.name}: {error.message}")
+
+
+@pytest.fixture
+def session(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Session]:
+    artifacts = ARTIFACTS / request.node.name
+    shutil.rmtree(artifacts, ignore_errors=True)
+    artifacts.mkdir(parents=True)
+    phone = "phone" in request.node.name
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844} if phone else {"width": 1280, "height": 900},
+        device_scale_factor=1,
+        is_mobile=phone,
+        has_touch=phone,
+        locale="en-US",
+        timezone_id="UTC",
+        accept_downloads=True,
+    )
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    page = context.new_page()
+    s = Session(page=page, artifacts=artifacts)
+    page.on("console", s.on_console)
+    page.on("pageerror", s.on_page_error)
+    try:
+        yield s
+    finally:
+        try:
+            page.screenshot(path=artifacts / "zz-last.png", full_page=True)
+        finally:
+            (artifacts / "steps.txt").write_text("\n".join([*s.notes, *s.errors, ""]))
+            print("\n".join(s.notes))
+            context.close()
+
+
+def sign_in(s: Session, site: LocalMode) -> None:
+    page = s.page
+    page.goto(site.url)
+    form = page.get_by_test_id("sign-in")
+    expect(form).to_be_visible()
+    s.step("sign-in")
+    # exact: the Authenticator's "Show password" switch is labelled "Password" too
+    form.get_by_label("Email", exact=True).fill(DEMO)
+    form.get_by_label("Password", exact=True).fill(site.users[DEMO])
+    form.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Upload receipts")).to_be_visible()
+    expect(page.get_by_text(DEMO)).to_be_visible()
+
+
+def id_token(page: Page) -> str:
+    """The ID token Amplify keeps for the signed-in user, for API checks beside the UI."""
+    token = page.evaluate(
+        """() => Object.keys(localStorage)
+              .filter((k) => k.startsWith('CognitoIdentityServiceProvider.') && k.endsWith('.idToken'))
+              .map((k) => localStorage.getItem(k))[0] ?? null"""
+    )
+    assert isinstance(token, str) and token, "Amplify kept no ID token in localStorage"
+    return token
+
+
+def api_month_total(site: LocalMode, token: str, month: str, currency: str) -> Decimal:
+    summary: dict[str, Any] = httpx.get(
+        f"{site.url}/api/analytics/summary",
+        params={"from": month, "to": month, "group": "month"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    return sum(
+        (Decimal(c["total"]) for c in summary["currencies"] if c["currency"] == currency), Decimal(0)
+    )
+
+
+def amount(text: str) -> Decimal:
+    """'MYR 1,102.00' (en-US) → Decimal('1102.00')."""
+    match = re.search(r"-?[\d,]+(?:\.\d+)?", text)
+    assert match, f"no amount in {text!r}"
+    return Decimal(match.group(0).replace(",", ""))
+
+
+def analytics_for_month(s: Session, month: str) -> tuple[Decimal, str]:
+    """The Analytics page for one month: MYR spent (trend table) and the top vendors text."""
+    page = s.page
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Analytics").click()
+    expect(page.get_by_role("heading", level=1, name="Analytics")).to_be_visible()
+    period = page.get_by_role("form", name="Period")
+    period.get_by_label("From month").fill(month)
+    period.get_by_label("To month").fill(month)
+    period.get_by_role("button", name="Update").click()
+    currency = period.get_by_label("Currency")
+    if currency.count():
+        currency.select_option("MYR")
+    trend = page.get_by_test_id("chart-trend")
+    trend.get_by_text("Show as a table").click()
+    year, number = month.split("-")
+    label = time.strftime("%b %Y", time.strptime(f"{year}-{number}-01", "%Y-%m-%d"))
+    row = trend.locator("tbody tr").filter(has=page.get_by_role("rowheader", name=label))
+    expect(row).to_have_count(1)
+    spent = row.locator("td").first.inner_text()
+    vendors = page.get_by_test_id("top-vendors")
+    expect(vendors.locator("li").first).to_be_visible()
+    return amount(spent), vendors.inner_text()
+
+
+def test_sign_in_upload_correct_and_export(site: LocalMode, session: Session) -> None:
+    s, page = session, session.page
+
+    # 1. Sign in with the printed demo credentials (real USER_PASSWORD_AUTH against moto)
+    sign_in(s, site)
+    s.step("signed-in")
+
+    # 2. The sample receipts are listed
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Receipts").click()
+    expect(page.get_by_role("heading", level=1, name="Receipts")).to_be_visible()
+    rows = page.get_by_test_id("all-receipts").get_by_test_id("receipt-row")
+    expect(rows.nth(9)).to_be_visible()  # a first page of samples, not one or two
+    shown = page.get_by_test_id("all-receipts").inner_text().upper()
+    seeded = {shop.name.upper() for shop in SHOPS}
+    assert len({name for name in seeded if name in shown}) >= 3, shown
+    s.step("receipts")
+
+    # 3. Upload a real receipt photo and watch it get read
+    nav.get_by_role("link", name="Upload").click()
+    expect(page.get_by_role("heading", level=1, name="Upload receipts")).to_be_visible()
+    page.get_by_test_id("file-input").set_input_files(RECEIPT)
+    item = page.get_by_test_id("upload-item").filter(has_text=RECEIPT.name)
+    expect(item).to_have_count(1)
+    s.step("uploading")
+    expect(item).to_have_attribute("data-phase", re.compile("|".join(TERMINAL_PHASES)), timeout=UPLOAD_SECONDS * 1000)
+    s.step("uploaded")
+    assert item.get_attribute("data-phase") == "done", item.inner_text()
+    receipt_id = item.get_attribute("data-receipt-id")
+    assert receipt_id, item.inner_text()
+    badge = item.get_by_test_id("status-badge")
+    assert badge.get_attribute("data-status") in ("PROCESSED", "NEEDS_REVIEW"), item.inner_text()
+    token = id_token(page)
+
+    # 4. Open it and correct the total and the vendor in place
+    item.get_by_role("link", name="View receipt").click()
+    expect(page).to_have_url(re.compile(f"#/receipts/{receipt_id}$"))
+    fields = page.get_by_role("form", name="Receipt fields")
+    total = fields.get_by_label("Total", exact=True)
+    expect(total).to_have_value(str(RECEIPT_TOTAL))
+    expect(fields.get_by_label("Currency", exact=True)).to_have_value("MYR")
+    purchase_date = fields.get_by_label("Purchase date", exact=True).input_value()
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", purchase_date), purchase_date
+    month = purchase_date[:7]
+    expect(page.get_by_test_id("receipt-image")).to_be_visible()
+    s.step("receipt")
+
+    spent_before, vendors_before = analytics_for_month(s, month)
+    assert spent_before == api_month_total(site, token, month, "MYR")
+    assert spent_before >= RECEIPT_TOTAL
+    assert CORRECTED_VENDOR not in vendors_before
+    s.step("analytics-before")
+
+    page.go_back()
+    expect(page).to_have_url(re.compile(f"#/receipts/{receipt_id}$"))
+    corrected_total = RECEIPT_TOTAL + CORRECTION
+    fields = page.get_by_role("form", name="Receipt fields")
+    fields.get_by_label("Total", exact=True).fill(str(corrected_total))
+    fields.get_by_label("Vendor", exact=True).fill(CORRECTED_VENDOR)
+    s.step("editing")
+    fields.get_by_role("button", name="Save corrections").click()
+    expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=CORRECTED_VENDOR)).to_be_visible()
+    expect(page.get_by_test_id("field-total")).to_contain_text("(corrected)")
+    expect(page.get_by_test_id("field-total").locator("input")).to_have_value(str(corrected_total))
+    s.step("saved")
+
+    # ... and the analytics move by the difference, on the page and in the API
+    spent_after, vendors_after = analytics_for_month(s, month)
+    assert spent_after - spent_before == CORRECTION
+    assert spent_after == api_month_total(site, token, month, "MYR")
+    assert CORRECTED_VENDOR in vendors_after, vendors_after
+    s.step("analytics-after")
+
+    # 5. Export CSV from Settings: the download has the corrected receipt
+    nav.get_by_role("link", name="Settings").click()
+    expect(page.get_by_role("heading", level=1, name="Settings")).to_be_visible()
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download CSV").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".csv")
+    csv_path = s.artifacts / download.suggested_filename
+    download.save_as(csv_path)
+    exported = csv_path.read_text(encoding="utf-8-sig")
+    lines = [line for line in exported.splitlines() if receipt_id in line]
+    assert len(lines) == 1, exported[:2000]
+    assert CORRECTED_VENDOR in lines[0] and str(corrected_total) in lines[0], lines[0]
+    expect(page.get_by_role("status").filter(has_text="Downloaded")).to_be_visible()
+    s.step("exported")
+
+    # 7. No console errors and no uncaught exceptions along the way
+    assert s.errors == []
+
+
+def test_phone_width(site: LocalMode, session: Session) -> None:
+    """390 px wide (a phone): single column, no sideways scrolling, the same flow works."""
+    s, page = session, session.page
+
+    def fits() -> None:
+        width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], f"page is {width[0]} px wide in a {width[1]} px viewport"
+
+    sign_in(s, site)
+    fits()
+    s.step("upload")
+
+    page.goto(f"{site.url}/#/receipts")
+    rows = page.get_by_test_id("all-receipts").get_by_test_id("receipt-row")
+    expect(rows.nth(4)).to_be_visible()
+    fits()
+    s.step("receipts")
+
+    rows.nth(0).get_by_role("link").first.click()
+    expect(page.get_by_role("form", name="Receipt fields")).to_be_visible()
+    expect(page.get_by_test_id("receipt-image")).to_be_visible()
+    fits()
+    s.step("receipt")
+
+    assert s.errors == []
