@@ -352,7 +352,7 @@ def _ocr(path: Path, engine: str) -> tuple[dict[str, Any], float | None]:
     cached = None
     if CACHE is not None:
         CACHE.mkdir(parents=True, exist_ok=True)
-        ocr = cached = _CachedEngine(ocr, CACHE, re.sub(r"\W", "_", path.stem))
+        ocr = cached = _CachedEngine(ocr, CACHE, re.sub(r"\W", "_", "_".join(path.parts[-3:])))
     start, cpu = time.perf_counter(), _cpu()
     response = analyze_pages(pages, ocr)
     seconds = time.perf_counter() - start
