@@ -173,9 +173,7 @@ def api_month_total(site: LocalMode, token: str, month: str, currency: str) -> D
         params={"from": month, "to": month, "group": "month"},
         headers={"Authorization": f"Bearer {token}"},
     ).json()
-    return sum(
-        (Decimal(c["total"]) for c in summary["currencies"] if c["currency"] == currency), Decimal(0)
-    )
+    return sum((Decimal(c["total"]) for c in summary["currencies"] if c["currency"] == currency), Decimal(0))
 
 
 def amount(text: str) -> Decimal:
@@ -234,7 +232,8 @@ def test_sign_in_upload_correct_and_export(site: LocalMode, session: Session) ->
     item = page.get_by_test_id("upload-item").filter(has_text=RECEIPT.name)
     expect(item).to_have_count(1)
     s.step("uploading")
-    expect(item).to_have_attribute("data-phase", re.compile("|".join(TERMINAL_PHASES)), timeout=UPLOAD_SECONDS * 1000)
+    terminal = re.compile(f"^({'|'.join(TERMINAL_PHASES)})$")
+    expect(item).to_have_attribute("data-phase", terminal, timeout=UPLOAD_SECONDS * 1000)
     s.step("uploaded")
     assert item.get_attribute("data-phase") == "done", item.inner_text()
     receipt_id = item.get_attribute("data-receipt-id")
