@@ -75,7 +75,8 @@ class FakeDynamoDB:
 
     PAGE_BYTES = 1024 * 1024
     _COND = re.compile(
-        r"^(?P<pk>\w+) = :pk(?: AND (?:(?P<sk>\w+) BETWEEN :lo AND :hi|begins_with\((?P<bsk>\w+), :prefix\)))?$"
+        r"^(?P<pk>\w+) = :pk"
+        r"(?: AND (?:(?P<sk>\w+) BETWEEN :lo AND :hi|begins_with\((?P<bsk>\w+), :prefix\)))?$"
     )
 
     def __init__(self) -> None:
@@ -127,7 +128,7 @@ class FakeDynamoDB:
         chosen = rows[lo:hi] if forward else rows[lo:hi][::-1]
         limit = kw.get("Limit", len(chosen))
         out, used = [], 0
-        for sk, size, item in chosen:
+        for _sk, size, item in chosen:
             if len(out) == limit or used + size > self.PAGE_BYTES:
                 break
             out.append(item)
@@ -339,7 +340,8 @@ def main() -> int:
     for group, r in results.items():
         lines.append(
             f"| {group} | {r['groups']:.0f} | {r['route_p50']:.1f} ms | {r['route_p99']:.1f} ms "
-            f"| {r['direct_p99']:.1f} ms | {r['naive_p50']:.0f} ms | {r['ratio']:.0f}x | {r['ratio_p99']:.0f}x |"
+            f"| {r['direct_p99']:.1f} ms | {r['naive_p50']:.0f} ms | {r['ratio']:.0f}x "
+            f"| {r['ratio_p99']:.0f}x |"
         )
     table = "\n".join(lines)
     print(table)

@@ -70,7 +70,10 @@ def synth() -> Synth:
     except Exception as exc:
         error = exc
     report_path = os.path.join(outdir, "validation-report.json")
-    report = json.load(open(report_path)) if os.path.exists(report_path) else None
+    report = None
+    if os.path.exists(report_path):
+        with open(report_path) as handle:
+            report = json.load(handle)
     templates = {name: Template.from_stack(api) for name, api in apis.items()}
     return Synth(
         templates, {n: a.user_pool_client.user_pool_client_id for n, a in apis.items()}, error, report
