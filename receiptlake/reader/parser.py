@@ -355,7 +355,13 @@ def _address_commas(text: str) -> str:
         before = text[: match.start()]
         return match.group(0) if _ABBREVIATION.search(before) else ", "
 
-    return re.sub(r"(?<=[A-Za-z0-9]{2})\.\s+(?=[A-Za-z0-9(])", fix, text)
+    text = re.sub(r"(?<=[A-Za-z0-9]{2})\.\s+(?=[A-Za-z0-9(])", fix, text)
+    # One-character slips in address tokens: "JIn"/"J1n" for the abbreviation "Jln",
+    # "4330O" for a postcode.
+    text = re.sub(r"\b(J)[I1|](n)\b", r"\1l\2", text)
+    text = re.sub(r"\b(J)[I1|l](N)\b", r"\1L\2", text)
+    text = re.sub(r"\b(B)I(k)\b", r"\1l\2", text)
+    return re.sub(r"\b(?=[\dO]{5}\b)(\d*)O(\d*)\b", r"\g<1>0\2", text)
 
 
 def _plain_name_row(text: str) -> bool:
