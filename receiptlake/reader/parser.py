@@ -88,7 +88,9 @@ _ADDRESS_STOP = re.compile(
     r"\bCOMPANY\s*NO|\bBUSINESS\s*(?:REG|NO)|\bHOURS\b|\bOPEN(?:ING)?\b|\bCASHIER\b|"
     r"\bTABLE\b|\bORDER\b|\bCASH\b|\bBILL\b|\bDOC(?:UMENT)?\b|\bTERMINAL|\bPOS\b|"
     r"\bSTAFF\b|\bMEMBER\b|\bSALES?\s*PERSON|\bTHANK|\bWELCOME|\bQTY\b|\bITEM\b|\bE-?MAIL|"
-    r"\bOWNED\s*BY|\bTRANS"
+    r"\bOWNED\s*BY|\bTRANS|"
+    # the same words with one-character OCR slips ("1E1:", "GSI KEG", "COMPANY KE9 #")
+    r"\b[T1][E3][L1I]\s*[:.]|\bGS[T1I]\s*(?:ID|RE|KE)|\bCOMPANY\b|#\s*\d{6,}"
 )
 _ADDRESS_WORD = re.compile(
     r"\bJALAN\b|\bJLN\b|\bJL\b|\bTAMAN\b|\bTMN\b|\bLOT\b|\bNO\b|\bNO\.|\bLORONG\b|\bPERSIARAN\b|"
@@ -102,6 +104,7 @@ _ADDRESS_WORD = re.compile(
     r"\bWILAYAH\b|\bPERSEKUTUAN\b|\bINDUSTRI|\bPERINDUSTRIAN\b|\bUSJ\b|\bSS\s?\d|,\s*$|,"
 )
 _POSTCODE = re.compile(r"(?<![\d-])\d{5}(?![\d-])|\b[A-Z]{2}\s+\d{5}\b|\b\d{4,6}\s+[A-Z]{3,}")
+_STRICT_POSTCODE = re.compile(r"(?<![\d&/-])\d{5}(?![\d-])(?!\s*&)")
 _STREET_NUMBER = re.compile(r"^\s*(?:NO\.?\s*\d|LOT\s|\d+[A-Z]?\s*[,&-]|\d{1,4}[A-Z]?\s+[A-Z])")
 
 _HEADER_ROW = re.compile(r"\b(?:QTY|QUANTITY|DESC(?:RIPTION)?|ITEMS?|PRICE|AMOUNT|AMT|TOTAL|U/?P|RM)\b")
@@ -444,8 +447,10 @@ def _address(page: _Page, start: int, end: int) -> list[int]:
         if DATE_TEXT.search(text) or (page.row_amounts[i] and not _address_start(text)):
             break
         prev = page.texts[rows[-1]]
+        # The address ends with the postcode line ("81750 MASAI JOHOR"), unless the state
+        # follows on its own line. "LOT PTD 198718" or "LOT 2110&2111 JALAN" are not postcodes.
         if (
-            _POSTCODE.search(prev)
+            _STRICT_POSTCODE.search(prev)
             and not re.search(r"\d{5}\W*$", prev)
             and not _continues_after_postcode(text)
         ):
