@@ -80,7 +80,6 @@ class FakeDynamoDB:
     )
 
     def __init__(self) -> None:
-        # (index or "", pk attribute) -> pk value -> sorted [(sk, size, item)]
         self.parts: dict[tuple[str, str], dict[str, list[tuple[str, int, dict[str, Any]]]]] = defaultdict(
             dict
         )
@@ -94,8 +93,10 @@ class FakeDynamoDB:
         size = len(json.dumps(item))
         for index, (pk, sk) in self.indexes.items():
             if pk in item and sk in item:
-                rows = self.parts[(index, pk)].setdefault(item[pk]["S"], [])
-                bisect.insort(rows, (item[sk]["S"], size, item), key=lambda r: r[0])
+                sks, rows = self.parts[(index, pk)].setdefault(item[pk]["S"], ([], []))
+                at = bisect.bisect_right(sks, item[sk]["S"])
+                sks.insert(at, item[sk]["S"])
+                rows.insert(at, (item[sk]["S"], size, item))
 
     def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
         for requests in RequestItems.values():
@@ -109,8 +110,7 @@ class FakeDynamoDB:
         match = self._COND.match(kw["KeyConditionExpression"])
         assert match, kw["KeyConditionExpression"]
         values = {k: v["S"] for k, v in kw["ExpressionAttributeValues"].items()}
-        rows = self.parts[(index, pk_name)].get(values[":pk"], [])
-        sks = [r[0] for r in rows]
+        sks, rows = self.parts[(index, pk_name)].get(values[":pk"], ([], []))
         lo, hi = 0, len(rows)
         if match["sk"]:
             lo, hi = bisect.bisect_left(sks, values[":lo"]), bisect.bisect_right(sks, values[":hi"])
