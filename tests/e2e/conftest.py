@@ -116,6 +116,9 @@ def seeded_local_mode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loca
     """One local mode with the sample receipts, shared by the tests of a module."""
     mode = LocalMode(state_dir=tmp_path_factory.mktemp("seeded") / "state", seed=True)
     try:
-        yield mode.start()
+        began = time.monotonic()
+        mode.start()
+        print(f"\nlocal mode with sample receipts serving after {time.monotonic() - began:.1f} s")
+        yield mode
     finally:
         mode.stop()

@@ -116,7 +116,7 @@ def session(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Sessio
     artifacts = ARTIFACTS / request.node.name
     shutil.rmtree(artifacts, ignore_errors=True)
     artifacts.mkdir(parents=True)
-    phone = "phone" in request.node.name
+    phone = request.node.name.startswith("test_phone")  # 390 × 844, touch, mobile viewport
     context = browser.new_context(
         viewport={"width": 390, "height": 844} if phone else {"width": 1280, "height": 900},
         device_scale_factor=1,
