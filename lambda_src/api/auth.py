@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import jwt
 from fastapi import Request
 
 from lambda_src.api.problems import Problem
@@ -77,6 +76,10 @@ class Authenticator:
         return _caller_from_claims(claims)
 
     def _verify(self, request: Request) -> Caller:
+        # Imported here: only local mode verifies tokens, and PyJWT pulls in cryptography,
+        # which the Lambda bundle (apigw mode) does without.
+        import jwt
+
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-import jwt
 from botocore.config import Config
 
 from lambda_src.api.auth import Authenticator, SigningKeys
@@ -48,6 +47,8 @@ def build_deps(settings: Settings, *, signing_keys: SigningKeys | None = None) -
     public = settings.public_s3_endpoint or f"https://s3.{settings.aws_region}.amazonaws.com"
     dynamodb = _client("dynamodb", settings, endpoint)
     if signing_keys is None and settings.auth_mode is AuthMode.VERIFY:
+        import jwt  # local mode only (see auth.py)
+
         assert settings.cognito_jwks_url is not None
         signing_keys = jwt.PyJWKClient(settings.cognito_jwks_url, cache_keys=True, lifespan=3600)
     return Deps(
