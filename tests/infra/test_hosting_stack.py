@@ -433,7 +433,7 @@ def test_custom_domain_enforces_tls_1_2_and_a_missing_build_deploys_a_placeholde
     assert config_out["Aliases"] == ["receipts.example.com"]
     assert config_out["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
     assert config_out["ViewerCertificate"]["SslSupportMethod"] == "sni-only"
-    Annotations.from_stack(hosting).has_warning("*", Match.string_like_regexp("placeholder"))
+    Annotations.from_stack(hosting).has_info("*", Match.string_like_regexp("placeholder"))
     assert hosting.site_url == "https://receipts.example.com"
 
 
