@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -192,7 +191,6 @@ def lambda_handler(world: ApiWorld, monkeypatch: pytest.MonkeyPatch) -> Any:
     yield handler_module.handler
     app_module.get_app.cache_clear()
     handler_module._adapter.cache_clear()
-    assert "AUTH_MODE" in os.environ  # monkeypatch restores it after
 
 
 def test_handler_reads_the_authorizers_claims(
