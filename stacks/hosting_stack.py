@@ -49,7 +49,7 @@ OTHER_FILES = [s3deploy.CacheControl.set_public(), s3deploy.CacheControl.max_age
 # What CDK's BucketDeployment grants with wildcard actions (acknowledged, see _acknowledge_deployment).
 DEPLOYMENT_WILDCARD_ACTIONS = ("s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*", "s3:GetObject*", "s3:List*")
 HSTS_MAX_AGE = Duration.days(730)
-# API Gateway gives up after 30 s; CloudFront should wait that long, not its 30 s default + retries.
+# API Gateway's integration limit is 30 s; CloudFront waits exactly that long (stated, not defaulted).
 API_ORIGIN_READ_TIMEOUT = Duration.seconds(30)
 PLACEHOLDER_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>receiptlake</title></head>
@@ -301,7 +301,7 @@ class HostingStack(Stack):
         site, built = site_sources(site_dir)
         if not built:
             # Info, not a warning: a fresh clone (tests, CI without a web build) must synth
-            # clean; the page itself says what to do, and `make deploy` builds the web app.
+            # clean (warnings land in the validation report); the page says what to do.
             Annotations.of(self).add_info(
                 f"{site_dir} has no {INDEX_FILE}: deploying a placeholder page. "
                 "Run `make webapp` before deploying."
