@@ -759,6 +759,12 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         if not re.search(r"[A-Za-z]{2,}", desc):
             continue
         quantity, unit_price = _quantity(text, cells, value)
+        # "2x Gyros Folie", "1 Tofu Miso Soup": the count is the quantity, not the name.
+        lead = re.match(r"^\s*(\d{1,2})\s*[xX×*]?\s+(?=[A-Za-z])", desc)
+        if lead and len(desc) > len(lead.group(0)) + 2:
+            quantity = quantity or lead.group(1)
+            desc = desc[lead.end() :]
+        desc = re.sub(r"\s*[$€£¥]\s*$", "", desc)
         items.append(_Item(desc, desc_lines, printed, price_cell.line, quantity, unit_price, row.lines))
     return items
 
