@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Response, expect, sync_playwright
 
 from receiptlake.local.samples import SHOPS
 from tests.e2e.conftest import REPO_ROOT, LocalMode
@@ -191,10 +191,24 @@ def analytics_for_month(s: Session, month: str) -> tuple[Decimal, str]:
     period = page.get_by_role("form", name="Period")
     period.get_by_label("From month").fill(month)
     period.get_by_label("To month").fill(month)
-    period.get_by_role("button", name="Update").click()
+
+    def summary_of(group: str) -> Callable[[Response], bool]:
+        wanted = ("/api/analytics/summary?", f"from={month}", f"group={group}")
+        return lambda response: all(part in response.url for part in wanted)
+
+    # The page keeps showing the previous period until all three summaries are in: wait for
+    # them and for the spinners to go, or the figures read below could be the old period's.
+    with (
+        page.expect_response(summary_of("month")),
+        page.expect_response(summary_of("category")),
+        page.expect_response(summary_of("vendor")),
+    ):
+        period.get_by_role("button", name="Update").click()
+    expect(page.locator(".analytics .loading")).to_have_count(0)
     currency = period.get_by_label("Currency")
-    if currency.count():
+    if currency.count():  # only when the month has more than one currency
         currency.select_option("MYR")
+    expect(page.get_by_text(re.compile(r"amounts in MYR\."))).to_be_visible()
     trend = page.get_by_test_id("chart-trend")
     trend.get_by_text("Show as a table").click()
     year, number = month.split("-")
