@@ -200,7 +200,9 @@ def _receipt(
     )
 
 
-SYMBOLS = {"GBP": "£", "EUR": "EUR ", "USD": "$"}
+# Codes rather than "£" and "€": the font render() uses (Pillow's bundled Aileron) has no
+# glyph for either and draws an empty box, which no OCR reads as a currency.
+SYMBOLS = {"GBP": "GBP ", "EUR": "EUR ", "USD": "$"}
 
 
 def _date_text(receipt: SampleReceipt) -> str:
@@ -234,9 +236,14 @@ def lines(receipt: SampleReceipt) -> Iterator[tuple[str, str]]:
     yield "THANK YOU FOR SHOPPING", ""
 
 
+def receipt_font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """The font receipts are printed in."""
+    return ImageFont.load_default(size=26)
+
+
 def render(receipt: SampleReceipt, *, width: int = 720) -> bytes:
     """The receipt as a PNG, printed in a receipt-like layout."""
-    font = ImageFont.load_default(size=26)
+    font = receipt_font()
     rows = list(lines(receipt))
     line_height = 38
     image = Image.new("RGB", (width, 80 + line_height * len(rows)), "white")
