@@ -91,7 +91,7 @@ bench: venv  ## benchmarks; figures are printed and recorded in bench/README.md
 
 # ---- deploy ------------------------------------------------------------------------
 .PHONY: deploy destroy diff
-deploy: venv  ## deploy one environment: make deploy ENV=dev
+deploy: venv webapp  ## deploy one environment: make deploy ENV=dev
 	npx -y aws-cdk@2 deploy --all -c env=$(ENV) --require-approval broadening
 
 diff: venv  ## what a deploy would change: make diff ENV=prod

@@ -109,7 +109,10 @@ def test_uploads_bucket_is_encrypted_private_and_accepts_browser_posts(built: Bu
             "CorsConfiguration": {
                 "CorsRules": [
                     Match.object_like(
-                        {"AllowedMethods": ["POST"], "AllowedOrigins": list(config.web_origins)}
+                        {
+                            "AllowedMethods": ["POST"],
+                            "AllowedOrigins": [*config.web_origins, "https://*.cloudfront.net"],
+                        }
                     )
                 ]
             },
