@@ -41,11 +41,10 @@ for _name, _value in {
     os.environ[_name] = _value  # fake credentials: nothing can reach a real account
 
 import boto3  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
+from mangum import Mangum  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from lambda_src.api.app import create_app  # noqa: E402
-from lambda_src.api.auth import Caller  # noqa: E402
 from lambda_src.api.deps import build_deps  # noqa: E402
 from lambda_src.api.routes.analytics import summarize  # noqa: E402
 from lambda_src.api.settings import Settings  # noqa: E402
@@ -153,6 +152,32 @@ class FakeDynamoDB:
                     kw = {**kw, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
         return _Paginator()
+
+
+_CONTEXT = type(
+    "Context",
+    (),
+    {"function_name": "bench", "aws_request_id": "bench", "get_remaining_time_in_millis": 30_000},
+)()
+
+
+def _event(path: str, query: str) -> dict[str, Any]:
+    claims = {"sub": USER, "token_use": "id", "aud": "bench-client", "email": "bench@example.com"}
+    return {
+        "version": "2.0",
+        "routeKey": "ANY /api/{proxy+}",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": {"host": "api.example.com", "user-agent": "bench"},
+        "requestContext": {
+            "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9"},
+            "requestId": "bench",
+            "routeKey": "ANY /api/{proxy+}",
+            "stage": "$default",
+            "authorizer": {"jwt": {"claims": claims, "scopes": None}},
+        },
+        "isBase64Encoded": False,
+    }
 
 
 def generate(n: int, seed: int = 42) -> list[Receipt]:
@@ -278,9 +303,25 @@ def measure(client: Any, args: argparse.Namespace) -> dict[str, dict[str, float]
     )
     deps = build_deps(settings)
     repo = ReceiptRepository(TABLE, client)
-    # Identity is not what is measured: a fixed caller instead of token checks.
-    deps = replace(deps, dynamodb=client, repository=repo, authenticator=lambda request: Caller(sub=USER))
-    http = TestClient(create_app(deps=deps))
+    deps = replace(deps, dynamodb=client, repository=repo)
+    # The Lambda path: Mangum with an HTTP API (payload 2.0) event carrying the claims
+    # API Gateway's JWT authorizer passes on (AUTH_MODE=apigw, the default).
+    lambda_handler = Mangum(create_app(deps=deps), lifespan="off")
+
+    class _Response:
+        def __init__(self, result: dict[str, Any]) -> None:
+            self.status_code = result["statusCode"]
+            self.text = result["body"]
+
+        def json(self) -> Any:
+            return json.loads(self.text)
+
+    class _Http:
+        def get(self, url: str) -> _Response:
+            path, _, query = url.partition("?")
+            return _Response(lambda_handler(_event(path, query), _CONTEXT))
+
+    http = _Http()
     from_month, to_month = "2025-01", "2026-12"
     results: dict[str, dict[str, float]] = {}
     for group in ("month", "category", "vendor"):
@@ -365,9 +406,10 @@ def main() -> int:
 def write_section(table: str) -> None:
     section = (
         "## API\n\n"
-        "`bench/bench_api.py`: GET /api/analytics/summary (FastAPI app through its ASGI test "
-        "client, aggregates only) versus answering the same question by querying all of the "
-        "user's receipts. Route = full request: routing, validation, two aggregate queries "
+        "`bench/bench_api.py`: GET /api/analytics/summary as Lambda runs it (Mangum handler, "
+        "HTTP API payload 2.0 event with the authorizer's claims; aggregates only) versus "
+        "answering the same question by querying all of the user's receipts. Route = full "
+        "request: event translation, routing, validation, two aggregate queries "
         "for category/vendor (one for month), serialization.\n\n"
         f"{table}\n"
     )
