@@ -135,11 +135,12 @@ def session(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Sessio
         yield s
     finally:
         try:
-            page.screenshot(path=artifacts / "zz-last.png", full_page=True)
-        finally:
-            (artifacts / "steps.txt").write_text("\n".join([*s.notes, *s.errors, ""]))
-            print("\n".join(s.notes))
-            context.close()
+            page.screenshot(path=artifacts / "zz-last.png", full_page=True)  # pass or fail
+        except Error as exc:  # a crashed page must not hide the test's own failure
+            s.notes.append(f"no last screenshot: {exc.message}")
+        (artifacts / "steps.txt").write_text("\n".join([*s.notes, *s.errors, ""]))
+        print("\n".join(s.notes))
+        context.close()
 
 
 def sign_in(s: Session, site: LocalMode) -> None:
