@@ -9,6 +9,8 @@ test-artifacts/e2e/<test>/; console errors and uncaught page errors fail the tes
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import shutil
 import time
@@ -307,9 +309,9 @@ def test_sign_in_upload_correct_and_export(site: LocalMode, session: Session) ->
     csv_path = s.artifacts / download.suggested_filename
     download.save_as(csv_path)
     exported = csv_path.read_text(encoding="utf-8-sig")
-    lines = [line for line in exported.splitlines() if receipt_id in line]
-    assert len(lines) == 1, exported[:2000]
-    assert CORRECTED_VENDOR in lines[0] and str(corrected_total) in lines[0], lines[0]
+    ours = [row for row in csv.DictReader(io.StringIO(exported)) if row["receipt_id"] == receipt_id]
+    assert ours, exported[:2000]  # one row per line item
+    assert {(r["vendor"], r["total"]) for r in ours} == {(CORRECTED_VENDOR, str(corrected_total))}, ours
     expect(page.get_by_role("status").filter(has_text="Downloaded")).to_be_visible()
     s.step("exported")
 
