@@ -204,27 +204,90 @@ def _height(box: list[float]) -> float:
     return max(box[1::2]) - min(box[1::2])
 
 
+def _rows_by_y(boxes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Boxes grouped into rows: a box joins a row when its centre is within half the
+    shorter one's height of the row's centre."""
+    rows: list[dict[str, Any]] = []
+    for b in sorted(boxes, key=lambda a: _center_y(a["box"])):
+        y, h = _center_y(b["box"]), _height(b["box"])
+        same = next((r for r in rows if abs(r["y"] - y) < 0.5 * min(h, r["h"])), None)
+        if same is None:
+            rows.append({"y": y, "h": h, "boxes": [b]})
+        else:
+            same["boxes"].append(b)
+    return rows
+
+
+def _row_offset(name_rows: list[dict[str, Any]], price_rows: list[dict[str, Any]], h: float) -> float:
+    """The vertical offset of the price column against the name column.
+
+    WildReceipt's boxes are axis-aligned even on tilted or curled photos, where the price
+    of a row sits up to a row or two above or below its name (the prices are far to the
+    right). Names and prices are printed in the same order, one price per item row: the
+    offset is the one that pairs the most price rows one-to-one with a name row within
+    half a row height, ties broken by the smallest total distance (0 on a level photo).
+    """
+    candidates = {0.0} | {
+        p["y"] - n["y"] for p in price_rows for n in name_rows if abs(p["y"] - n["y"]) < 3 * h
+    }
+    best, best_key = 0.0, (-1, 0.0)
+    for c in candidates:
+        taken: set[int] = set()
+        residual = 0.0
+        for p in price_rows:
+            k, d = min(
+                ((k, abs(n["y"] + c - p["y"])) for k, n in enumerate(name_rows)), key=lambda t: t[1]
+            )
+            if d < 0.5 * h and k not in taken:
+                taken.add(k)
+                residual += d
+        key = (len(taken), -residual - 0.01 * abs(c))
+        if key > best_key:
+            best, best_key = c, key
+    return best
+
+
 def wild_truth(receipt: dict[str, Any]) -> list[tuple[str, str]]:
     """Ground-truth items: each product price box with the product name boxes of its row
     (names on rows without a price join the nearest priced row). Several prices on one row
-    (unit price, amount): the rightmost is the amount."""
+    (unit price, amount): the rightmost is the amount. Rows are matched after correcting
+    the offset between the name and price columns (``_row_offset``): on tilted photos the
+    plain nearest-by-height pairing put prices on the neighbouring row."""
     anns = receipt["annotations"]
     prices = [a for a in anns if a["label"] == 15]
     names = [a for a in anns if a["label"] == 11]
-    rows: list[dict[str, Any]] = []
-    for p in sorted(prices, key=lambda a: _center_y(a["box"])):
-        y, h = _center_y(p["box"]), _height(p["box"])
-        same = next((r for r in rows if abs(r["y"] - y) < 0.6 * max(h, r["h"])), None)
-        if same is None:
-            rows.append({"y": y, "h": h, "price": p, "names": []})
-        elif min(p["box"][0::2]) > min(same["price"]["box"][0::2]):
-            same["price"] = p
+    rows = _rows_by_y(prices)
+    for r in rows:
+        r["price"] = max(r["boxes"], key=lambda a: min(a["box"][0::2]))
+        r["names"] = []
     if not rows:
         return []
-    for n in names:
-        y = _center_y(n["box"])
-        nearest = min(rows, key=lambda r: abs(r["y"] - y))
-        nearest["names"].append(n)
+    name_rows = _rows_by_y(names)
+    if name_rows:
+        h = sorted(r["h"] for r in rows)[len(rows) // 2]
+        c = _row_offset(name_rows, rows, h)
+        # Each price row takes the name row at its offset; the other name rows (a second
+        # line of a name, a modifier under its dish) join the nearest taken name row,
+        # the one above when about as near.
+        owner: dict[int, dict[str, Any]] = {}
+        for r in rows:
+            k = min(range(len(name_rows)), key=lambda k: abs(name_rows[k]["y"] + c - r["y"]))
+            if abs(name_rows[k]["y"] + c - r["y"]) < 0.5 * h and k not in owner:
+                owner[k] = r
+        for k, nr in enumerate(name_rows):
+            if k not in owner and owner:
+                above = max((j for j in owner if j < k), default=None)
+                below = min((j for j in owner if j > k), default=None)
+                d_above = nr["y"] - name_rows[above]["y"] if above is not None else float("inf")
+                d_below = name_rows[below]["y"] - nr["y"] if below is not None else float("inf")
+                if above is not None and d_above <= 1.3 * d_below:
+                    owner[k] = owner[above]
+                elif below is not None:
+                    owner[k] = owner[below]
+            if k in owner:
+                owner[k]["names"].extend(nr["boxes"])
+            else:
+                min(rows, key=lambda r: abs(r["y"] - nr["y"] - c))["names"].extend(nr["boxes"])
     items = []
     for r in rows:
         if r["names"]:
