@@ -235,9 +235,7 @@ def _row_offset(name_rows: list[dict[str, Any]], price_rows: list[dict[str, Any]
         taken: set[int] = set()
         residual = 0.0
         for p in price_rows:
-            k, d = min(
-                ((k, abs(n["y"] + c - p["y"])) for k, n in enumerate(name_rows)), key=lambda t: t[1]
-            )
+            k, d = min(((k, abs(n["y"] + c - p["y"])) for k, n in enumerate(name_rows)), key=lambda t: t[1])
             if d < 0.5 * h and k not in taken:
                 taken.add(k)
                 residual += d

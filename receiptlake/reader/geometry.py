@@ -8,6 +8,7 @@ overlap, measured after undoing the page's skew (phone photos are rarely level).
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -80,10 +81,82 @@ def group_rows(lines: Sequence[OcrLine]) -> list[Row]:
     A cell joins a row when its centre lies within 55% of the row's height of the row's
     centre and it does not overlap a cell already in the row horizontally (two stacked
     lines of a tall header are two rows, not one).
+
+    Amounts standing alone on the right ("14.00", "27.38 T") are placed last: on a tilted
+    or curled photo the amount column sits a fraction of a row above or below its labels
+    (the skew left after the page-wide correction grows with the distance to the label).
+    The column's offset is estimated from the amounts themselves (``column_offset``) and
+    each amount joins the row its offset points at.
     """
-    placed = sorted(place(lines, skew_angle(lines)), key=lambda p: p.y)
+    placed = place(lines, skew_angle(lines))
+    columns = _amount_column(placed)
+    rows = _greedy_rows([p for p in placed if p not in columns])
+    if columns:
+        offset = column_offset(rows, columns)
+        leftovers = []
+        for cell in columns:
+            best = min(
+                (r for r in rows if not _overlaps(r, cell)),
+                key=lambda r: abs(r.y + offset - cell.y),
+                default=None,
+            )
+            limit = 0.55 * min(best.h, cell.h) + 0.15 * max(best.h, cell.h) if best else 0.0
+            if best is not None and abs(best.y + offset - cell.y) < limit:
+                best.cells.append(cell)
+            else:
+                leftovers.append(cell)
+        rows += _greedy_rows(leftovers)
+    for row in rows:
+        row.cells.sort(key=lambda c: c.x0)
+    rows.sort(key=lambda r: r.y)
+    return rows
+
+
+_LONE_AMOUNT = re.compile(
+    r"[-(]?\s?(?:[A-Z]{1,3}\s?)?[$€£¥]?\s?\d{1,3}(?:[,.]\d{3})*[.,]\s?\d{2}-?\)?(?:\s?[A-Z*]{1,2})?",
+)
+
+
+def _amount_column(placed: list[Placed]) -> list[Placed]:
+    """Cells holding nothing but an amount, in the right half of the text."""
+    if len(placed) < 4:
+        return []
+    left = min(p.x0 for p in placed)
+    right = max(p.x1 for p in placed)
+    middle = left + 0.5 * (right - left)
+    return [p for p in placed if p.x0 > middle and _LONE_AMOUNT.fullmatch(p.text.strip().upper())]
+
+
+def column_offset(rows: Sequence[Row], column: Sequence[Placed]) -> float:
+    """The vertical offset of the amount column against the rows of labels.
+
+    Items print one amount per row in the same order as their labels: the offset is the
+    one that pairs the most amounts one-to-one with a row within 30% of a row height,
+    ties going to the smaller total distance and then the smaller offset (0 on a level
+    photo). Offsets beyond one row height are not considered.
+    """
+    if not rows:
+        return 0.0
+    h = statistics.median(c.h for c in column)
+    candidates = {0.0} | {c.y - r.y for c in column for r in rows if abs(c.y - r.y) < h}
+    best, best_key = 0.0, (0, 0.0)
+    for offset in candidates:
+        taken: set[int] = set()
+        residual = 0.0
+        for cell in column:
+            k, d = min(((k, abs(r.y + offset - cell.y)) for k, r in enumerate(rows)), key=lambda t: t[1])
+            if d < 0.3 * h and k not in taken:
+                taken.add(k)
+                residual += d
+        key = (len(taken), -residual - 0.5 * abs(offset))
+        if key > best_key:
+            best, best_key = offset, key
+    return best
+
+
+def _greedy_rows(placed: Sequence[Placed]) -> list[Row]:
     rows: list[Row] = []
-    for cell in placed:
+    for cell in sorted(placed, key=lambda p: p.y):
         best: Row | None = None
         best_dist = math.inf
         for row in rows[-4:]:  # only recent rows can still be open
@@ -95,9 +168,6 @@ def group_rows(lines: Sequence[OcrLine]) -> list[Row]:
             rows.append(Row([cell]))
         else:
             best.cells.append(cell)
-    for row in rows:
-        row.cells.sort(key=lambda c: c.x0)
-    rows.sort(key=lambda r: r.y)
     return rows
 
 
