@@ -709,7 +709,8 @@ _ITEM_SKIP = re.compile(
     r"TOTAL|SUB\s*-?TOTAL|\bTAX\b|\bGST\b|\bVAT\b|CASH|CHANGE|ROUND|BALANCE|TENDER|PAYMENT|"
     r"\bVISA\b|MASTER|\bCARD\b|\bDUE\b|\bPAID\b|SAVING|DISCOUNT|\bTIPS?\b|GRATUITY|SERVICE\s*CHARGE|"
     r"MWST|M[UW]ST\b|TTL|\bNET\b|\bNETTO\b|\bSUMME|\bSALDO\b|\bBAR\b|\bEURO?\W*$|\bTAX\d|"
-    r"\bAMOUNT\b|\bBALANCE\b|^\W*-{2,}|\bGEGEBEN|R[UÜ]CKGELD|\bTTC\b|\bHT\b"
+    r"\bAMOUNT\b|\bBALANCE\b|^\W*-{2,}|\bGEGEBEN|R[UÜ]CKGELD|\bTTC\b|\bHT\b|\bSUBTOT\b|\bDISC\b|"
+    r"\bCOUPON\b"
 )
 _QTY = re.compile(
     r"^(\d{1,3})(?:\s*[Xx@*]|\s+(?=[A-Za-z]))|\b(\d{1,3})\s*[Xx@*]\s*\d|\bQTY\s*:?\s*(\d{1,3})\b"
@@ -740,6 +741,12 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
             continue
         value, price_cell, printed = cells[-1]
         row = page.rows[i]
+        if value < 0:
+            pending = []
+            continue  # "Open $ Disc 2.05-", "Mfr. eCoupon 1.00-": a discount, not an item
+        if len(_HEADER_ROW.findall(AMOUNT.sub(" ", text))) >= 2:
+            pending = []
+            continue  # "ITEM QTY PRICE EXT PRICE": a column header that took a stray amount
         desc_cells = [c for c in row.cells if c.x1 <= price_cell.x0 + 1 and not _only_numbers(c.text)]
         desc = " ".join(c.text for c in desc_cells).strip()
         desc_lines = [c.line for c in desc_cells]
@@ -766,6 +773,20 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
             desc = desc[lead.end() :]
         desc = re.sub(r"\s*[$€£¥]\s*$", "", desc)
         items.append(_Item(desc, desc_lines, printed, price_cell.line, quantity, unit_price, row.lines))
+    return _fix_dollar_slips(items)
+
+
+def _fix_dollar_slips(items: list[_Item]) -> list[_Item]:
+    """OCR reads a "$" as "0" or "8": "011.90" among "$16.90", "$14.90". An amount starting
+    with 0 or 8 and one more integer digit than it can have ("0" never leads) takes the
+    "$" back when the other prices print one."""
+    dollars = sum(1 for it in items if it.price.lstrip("-").startswith("$"))
+    if dollars < 2 or dollars < len(items) / 2:
+        return items
+    for it in items:
+        m = re.fullmatch(r"([08])(\d{1,3}[.,]\d{2})", it.price)
+        if m and ((m.group(1) == "0" and m.group(2)[0] != "0") or m.group(1) == "8"):
+            it.price = "$" + m.group(2)
     return items
 
 
