@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import jsii
-from aws_cdk import Acknowledgment, CfnOutput, Duration, Stack, Validations
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -23,12 +22,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct, IValidation
+from constructs import Construct
 
 from lambda_src.common import keys
 from stacks.bundling import ARCHITECTURE, RUNTIME, handler_path, python_lambda_code
 from stacks.config import EnvConfig
-from stacks.nag import NO_VPC_REASON, acknowledge, skip_checkov
+from stacks.nag import NO_VPC_REASON, acknowledge, acknowledge_wildcards, skip_checkov
 from stacks.storage_stack import removal_policy
 
 UPLOADS_PREFIX = "uploads/"
@@ -426,56 +425,13 @@ class ApiStack(Stack):
             "the code they serve and changed with it; a managed policy would only be shared "
             "with nobody.",
         )
-        default_policy.node.add_validation(
-            _WildcardAcknowledgement(
-                default_policy,
-                prefixes=(f"/{UPLOADS_PREFIX}*", f"/{RAW_PREFIX}*", f"/{TOMBSTONES_PREFIX}*"),
-                reason="Object ARNs need a wildcard: object actions on the uploads/, "
-                "raw/textract/ and tombstones/ prefixes only; Resource::* is X-Ray's "
-                "PutTraceSegments, which has no resource ARNs.",
-            )
+        prefixes = (f"/{UPLOADS_PREFIX}*", f"/{RAW_PREFIX}*", f"/{TOMBSTONES_PREFIX}*")
+        acknowledge_wildcards(
+            default_policy,
+            lambda finding: (
+                finding == "Resource::*" or (finding.startswith("Resource::") and finding.endswith(prefixes))
+            ),
+            reason="Object ARNs need a wildcard: object actions on the uploads/, "
+            "raw/textract/ and tombstones/ prefixes only; Resource::* is X-Ray's "
+            "PutTraceSegments, which has no resource ARNs.",
         )
-
-
-def _flatten(node: Any) -> str:
-    """cdk-nag's rendering of a CloudFormation value in its granular finding ids."""
-    if isinstance(node, str):
-        return node.replace("${", "<").replace("}", ">")
-    if isinstance(node, dict):
-        if "Fn::Join" in node:
-            delimiter, items = node["Fn::Join"]
-            return str(delimiter).join(_flatten(i) for i in items)
-        if "Fn::GetAtt" in node:
-            resource, attribute = node["Fn::GetAtt"]
-            return f"<{_flatten(resource)}.{_flatten(attribute)}>"
-        if "Ref" in node:
-            return f"<{_flatten(node['Ref'])}>"
-    return json.dumps(node, separators=(",", ":"))
-
-
-@jsii.implements(IValidation)
-class _WildcardAcknowledgement:
-    """Acknowledges AwsSolutions-IAM5 resource wildcards of one policy that end in one of
-    the given prefixes (or are X-Ray's ``*``). Finding ids embed cross-stack references that
-    exist only once synthesis has prepared the app, so this runs as a validation, before
-    the nag plugins; any other wildcard the policy grows stays a finding.
-    (Same technique as the ingest stack's; both could move to stacks/nag.py.)"""
-
-    def __init__(self, policy: iam.Policy, *, prefixes: tuple[str, ...], reason: str) -> None:
-        self.policy = policy
-        self.prefixes = prefixes
-        self.reason = reason
-
-    def validate(self) -> list[str]:
-        cfn = self.policy.node.default_child
-        assert isinstance(cfn, iam.CfnPolicy)
-        document = Stack.of(cfn).resolve(cfn.policy_document)
-        for statement in document.get("Statement", []):
-            resources = statement.get("Resource", [])
-            for resource in resources if isinstance(resources, list) else [resources]:
-                flat = _flatten(resource)
-                if flat == "*" or any(flat.endswith(p) for p in self.prefixes):
-                    Validations.of(self.policy).acknowledge(
-                        Acknowledgment(id=f"AwsSolutions-IAM5[Resource::{flat}]", reason=self.reason)
-                    )
-        return []

@@ -11,13 +11,11 @@ the us-east-1 web ACL of the edge stack.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import jsii
-from aws_cdk import Acknowledgment, Annotations, CfnOutput, Duration, Stack, Validations
+from aws_cdk import Annotations, CfnOutput, Duration, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
@@ -28,10 +26,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
-from constructs import Construct, IValidation
+from constructs import Construct
 
 from stacks.config import REPO_ROOT, EnvConfig
-from stacks.nag import acknowledge, skip_checkov
+from stacks.nag import acknowledge, acknowledge_wildcards, skip_checkov
 from stacks.storage_stack import removal_policy
 
 WEBAPP_DIST = REPO_ROOT / "webapp" / "dist"
@@ -480,57 +478,18 @@ class HostingStack(Stack):
             "`aws s3 sync --delete` needs object reads, listing, writes, deletes and "
             "aborting multipart uploads, on these two buckets only.",
         )
-        policy.node.add_validation(_DeploymentObjectWildcards(policy, self.site_bucket))
-
-
-@jsii.implements(IValidation)
-class _DeploymentObjectWildcards:
-    """Acknowledges AwsSolutions-IAM5 for exactly two object wildcards of the deployment
-    policy: the site bucket's objects and the CDK asset bucket's. Their finding ids embed
-    the rendered ARNs, known only once the app is prepared, so this runs as a validation
-    (before the nag plugins); any other wildcard stays a finding."""
-
-    def __init__(self, policy: iam.Policy, site_bucket: s3.Bucket) -> None:
-        self.policy = policy
-        self.site_bucket = site_bucket
-
-    def validate(self) -> list[str]:
-        stack = Stack.of(self.policy)
         cfn_bucket = self.site_bucket.node.default_child
         assert isinstance(cfn_bucket, s3.CfnBucket)
-        site_objects = f"<{stack.get_logical_id(cfn_bucket)}.Arn>/*"
-        cfn = self.policy.node.default_child
-        assert isinstance(cfn, iam.CfnPolicy)
-        for statement in stack.resolve(cfn.policy_document).get("Statement", []):
-            resources = statement.get("Resource", [])
-            for resource in resources if isinstance(resources, list) else [resources]:
-                flat = _flatten(resource)
-                is_asset_objects = flat.startswith("arn:") and "-assets-" in flat and flat.endswith("/*")
-                if flat == site_objects or is_asset_objects:
-                    Validations.of(self.policy).acknowledge(
-                        Acknowledgment(
-                            id=f"AwsSolutions-IAM5[Resource::{flat}]",
-                            reason="Object ARNs need a wildcard: the site bucket's objects (the "
-                            "deployment syncs the whole site) and the CDK asset bucket's (the "
-                            "build's zip is read by name).",
-                        )
-                    )
-        return []
+        site_objects = f"Resource::<{Stack.of(self).get_logical_id(cfn_bucket)}.Arn>/*"
 
+        def deployment_objects(finding: str) -> bool:
+            flat = finding.removeprefix("Resource::")
+            is_asset_objects = flat.startswith("arn:") and "-assets-" in flat and flat.endswith("/*")
+            return finding == site_objects or (finding.startswith("Resource::") and is_asset_objects)
 
-def _flatten(node: Any) -> str:
-    """cdk-nag's rendering of a CloudFormation value in its granular finding ids."""
-    if isinstance(node, str):
-        return node.replace("${", "<").replace("}", ">")
-    if isinstance(node, dict):
-        if "Fn::Join" in node:
-            delimiter, items = node["Fn::Join"]
-            return str(delimiter).join(_flatten(i) for i in items)
-        if "Fn::Sub" in node and isinstance(node["Fn::Sub"], str):
-            return _flatten(node["Fn::Sub"])
-        if "Fn::GetAtt" in node:
-            resource, attribute = node["Fn::GetAtt"]
-            return f"<{_flatten(resource)}.{_flatten(attribute)}>"
-        if "Ref" in node:
-            return f"<{_flatten(node['Ref'])}>"
-    return json.dumps(node, separators=(",", ":"))
+        acknowledge_wildcards(
+            policy,
+            deployment_objects,
+            "Object ARNs need a wildcard: the site bucket's objects (the deployment syncs the "
+            "whole site) and the CDK asset bucket's (the build's zip is read by name).",
+        )
