@@ -18,7 +18,6 @@ def test_one_line_per_file_in_order_with_failures_in_place(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a real scan, a text file posing as a photo, a rendered receipt and a missing file
-    # (a EUR one: the OCR drops the "£" sign, so a GBP receipt would lack its currency)
     sample = next(s for s in generate(seed=7) if s.currency == "EUR")
     rendered = tmp_path / "rendered.png"
     rendered.write_bytes(render(sample))
