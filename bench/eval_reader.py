@@ -21,6 +21,7 @@ import argparse
 import csv
 import difflib
 import json
+import math
 import os
 import re
 import sys
@@ -224,22 +225,24 @@ def _row_offset(name_rows: list[dict[str, Any]], price_rows: list[dict[str, Any]
     WildReceipt's boxes are axis-aligned even on tilted or curled photos, where the price
     of a row sits up to a row or two above or below its name (the prices are far to the
     right). Names and prices are printed in the same order, one price per item row: the
-    offset is the one that pairs the most price rows one-to-one with a name row within
-    half a row height, ties broken by the smallest total distance (0 on a level photo).
+    offset is the one that pairs the price rows one-to-one with name rows best: each pair
+    within half a row height scores 1 at distance 0 down to 0 at half a row height, less
+    one per row height of offset (0 on a level photo; a shift by a whole row must pair
+    clearly better to win).
     """
     candidates = {0.0} | {
         p["y"] - n["y"] for p in price_rows for n in name_rows if abs(p["y"] - n["y"]) < 3 * h
     }
-    best, best_key = 0.0, (-1, 0.0)
+    best, best_key = 0.0, (-math.inf, 0.0)
     for c in candidates:
         taken: set[int] = set()
-        residual = 0.0
+        residual = 0.0  # the pairs' scores
         for p in price_rows:
             k, d = min(((k, abs(n["y"] + c - p["y"])) for k, n in enumerate(name_rows)), key=lambda t: t[1])
             if d < 0.5 * h and k not in taken:
                 taken.add(k)
-                residual += d
-        key = (len(taken), -residual - 0.01 * abs(c))
+                residual += 1 - d / (0.5 * h)
+        key = (residual - abs(c) / h, -abs(c))
         if key > best_key:
             best, best_key = c, key
     return best
@@ -272,6 +275,15 @@ def wild_truth(receipt: dict[str, Any]) -> list[tuple[str, str]]:
             k = min(range(len(name_rows)), key=lambda k: abs(name_rows[k]["y"] + c - r["y"]))
             if abs(name_rows[k]["y"] + c - r["y"]) < 0.5 * h and k not in owner:
                 owner[k] = r
+        # A price row left without a name (a weighed item: "ORANGES AUST" above
+        # "1.385kg @ $2.98/kg  4.13") takes the free name row just above it.
+        for r in rows:
+            if r in owner.values():
+                continue
+            free = [k for k in range(len(name_rows)) if k not in owner]
+            above = [k for k in free if 0 < r["y"] - name_rows[k]["y"] - c < 2.5 * h]
+            if above:
+                owner[max(above, key=lambda k: name_rows[k]["y"])] = r
         for k, nr in enumerate(name_rows):
             if k not in owner and owner:
                 above = max((j for j in owner if j < k), default=None)
