@@ -131,25 +131,25 @@ def column_offset(rows: Sequence[Row], column: Sequence[Placed]) -> float:
     """The vertical offset of the amount column against the rows of labels.
 
     Items print one amount per row in the same order as their labels: the offset is the
-    one that pairs the most amounts one-to-one with a row within 30% of a row height, less
-    one pair per row height of offset (a whole-row shift must pair more to win), ties
-    going to the smaller total distance (0 on a level photo). Offsets beyond one row
-    height are not considered.
+    one that pairs the amounts one-to-one with rows best. A pair within 30% of a row
+    height scores 1 at distance 0 down to 0 at that limit; one is taken off per row
+    height of offset (a whole-row shift must pair clearly better to win; 0 on a level
+    photo). Offsets beyond one row height are not considered.
     """
     if not rows:
         return 0.0
     h = statistics.median(c.h for c in column)
     candidates = {0.0} | {c.y - r.y for c in column for r in rows if abs(c.y - r.y) < h}
-    best, best_key = 0.0, (0.0, 0.0)
+    best, best_key = 0.0, (-math.inf, 0.0)
     for offset in candidates:
         taken: set[int] = set()
-        residual = 0.0
+        score = 0.0
         for cell in column:
             k, d = min(((k, abs(r.y + offset - cell.y)) for k, r in enumerate(rows)), key=lambda t: t[1])
             if d < 0.3 * h and k not in taken:
                 taken.add(k)
-                residual += d
-        key = (len(taken) - abs(offset) / h, -residual)
+                score += 1 - d / (0.3 * h)
+        key = (score - abs(offset) / h, -abs(offset))
         if key > best_key:
             best, best_key = offset, key
     return best
