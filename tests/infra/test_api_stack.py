@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aws_cdk.assertions import Template
+
+from tests.infra.conftest import SynthResult
 
 pytestmark = pytest.mark.infra
 
@@ -24,59 +26,15 @@ class Synth:
 
 
 @pytest.fixture(scope="module")
-def synth() -> Synth:
-    import aws_cdk as cdk
-    from aws_cdk.assertions import Template
-
-    from stacks.api_stack import ApiStack
-    from stacks.config import ENVIRONMENTS_KEY, load_config, read_cdk_json_context
-    from stacks.ingest_stack import IngestStack
-    from stacks.nag import add_nag_plugins
-    from stacks.storage_stack import StorageStack
-
-    context = read_cdk_json_context()
-    outdir = tempfile.mkdtemp(prefix="api-stack-")
-    app = cdk.App(context=context, outdir=outdir)
-    env = {"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "eu-west-1"}
-    apis = {}
-    for name in ("dev", "prod"):
-        config = load_config(context[ENVIRONMENTS_KEY], name, env=env)
-        stage = cdk.Stage(app, name, env=cdk.Environment(account=config.account, region=config.region))
-        storage = StorageStack(stage, "storage", config=config)
-        ingest = IngestStack(
-            stage,
-            "ingest",
-            config=config,
-            table=storage.table,
-            key=storage.key,
-            lake_bucket=storage.lake_bucket,
-            access_logs_bucket=storage.access_logs_bucket,
-        )
-        apis[name] = ApiStack(
-            stage,
-            "api",
-            config=config,
-            table=storage.table,
-            key=storage.key,
-            uploads_bucket=ingest.uploads_bucket,
-            lake_bucket=storage.lake_bucket,
-            ingest_queue=ingest.queue,
-            access_logs_bucket=storage.access_logs_bucket,
-        )
-    add_nag_plugins(app)
-    error: Exception | None = None
-    try:
-        app.synth()
-    except Exception as exc:
-        error = exc
-    report_path = os.path.join(outdir, "validation-report.json")
-    report = None
-    if os.path.exists(report_path):
-        with open(report_path) as handle:
-            report = json.load(handle)
-    templates = {name: Template.from_stack(api) for name, api in apis.items()}
+def synth(synth: SynthResult) -> Synth:
+    """The API stacks of the shared synth of the whole app (tests/infra/conftest.py)."""
+    apis = {name: synth.stack(name, "api") for name in ("dev", "prod")}
+    findings = synth.findings("api")
     return Synth(
-        templates, {n: a.user_pool_client.user_pool_client_id for n, a in apis.items()}, error, report
+        templates={name: Template.from_stack(api) for name, api in apis.items()},
+        client_ids={name: api.user_pool_client.user_pool_client_id for name, api in apis.items()},  # type: ignore[attr-defined]
+        error=RuntimeError("; ".join(findings)) if findings else None,
+        report={"pluginReports": [{"violations": synth.violations}]},
     )
 
 

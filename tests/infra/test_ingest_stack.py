@@ -7,12 +7,9 @@ ingest) for dev and prod, synthesized once with the same three nag packs as the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 from hypothesis import given
@@ -20,8 +17,7 @@ from hypothesis import strategies as st
 
 from stacks.config import ENVIRONMENTS_KEY, load_config, read_cdk_json_context
 from stacks.ingest_stack import MAX_RECEIVE_COUNT, VISIBILITY_FACTOR, IngestStack, textract_budget
-from stacks.nag import add_nag_plugins
-from stacks.storage_stack import StorageStack
+from tests.infra.conftest import SynthResult
 
 pytestmark = pytest.mark.infra
 ENVS = ("dev", "prod")
@@ -37,37 +33,9 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
-    context = read_cdk_json_context()
-    outdir = tmp_path_factory.mktemp("cdk.out.ingest")
-    app = cdk.App(context=context, outdir=str(outdir))
-    stacks: dict[str, IngestStack] = {}
-    for env in ENVS:
-        config = load_config(context[ENVIRONMENTS_KEY], env, env={"CDK_DEFAULT_ACCOUNT": "123456789012"})
-        stage = cdk.Stage(app, env, env=cdk.Environment(account="123456789012", region=config.region))
-        storage = StorageStack(stage, "storage", config=config, stack_name=config.stack_name("storage"))
-        stacks[env] = IngestStack(
-            stage,
-            "ingest",
-            config=config,
-            table=storage.table,
-            key=storage.key,
-            lake_bucket=storage.lake_bucket,
-            access_logs_bucket=storage.access_logs_bucket,
-            stack_name=config.stack_name("ingest"),
-        )
-    add_nag_plugins(app)
-    try:
-        app.synth()
-    except RuntimeError as exc:
-        if "ValidationFailed" not in str(exc):
-            raise
-    report = Path(outdir) / "validation-report.json"
-    violations: list[dict[str, Any]] = []
-    if report.exists():
-        data = json.loads(report.read_text())
-        violations = [v for plugin in data["pluginReports"] for v in plugin.get("violations", [])]
-    yield Built(stacks, violations)
+def built(synth: SynthResult) -> Built:
+    """The ingest stacks of the shared synth of the whole app (tests/infra/conftest.py)."""
+    return Built({env: synth.stack(env, "ingest") for env in ENVS}, synth.violations)  # type: ignore[misc]
 
 
 def test_nag_has_no_unacknowledged_findings_in_ingest(built: Built) -> None:
