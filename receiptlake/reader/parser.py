@@ -758,6 +758,9 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
             desc_lines.append(price_cell.line)
         if _nameless(desc) and pending:
             # The name was printed on the row(s) above: "KF MODELLING CLAY" / "1 PC * 9.00".
+            # A price note is dropped: "B8-20 TOP" / "ItemPrice 32.00 YouSave 25.60 6.40".
+            if _PRICE_NOTE.search(desc):
+                desc = ""
             desc = " ".join(page.rows[p].text for p in pending) + (" " + desc if desc else "")
             desc_lines = [ln for p in pending for ln in page.rows[p].lines] + desc_lines
         elif pending and len(pending) == 1 and _is_code_row(page.texts[pending[0]]):
@@ -772,6 +775,7 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
             quantity = quantity or lead.group(1)
             desc = desc[lead.end() :]
         desc = re.sub(r"\s*[$€£¥]\s*$", "", desc)
+        desc = _ARTICLE_NUMBER.sub("", _MEASURE.sub("", desc)).strip()
         items.append(_Item(desc, desc_lines, printed, price_cell.line, quantity, unit_price, row.lines))
     return _fix_dollar_slips(items)
 
@@ -793,9 +797,29 @@ def _fix_dollar_slips(items: list[_Item]) -> list[_Item]:
 _UNIT = re.compile(r"\b\d*\s*(?:PCS?|EA|UNITS?|KG|G|ML|L|X|@|NOS|BTL|PKT)\b|[*@x]", re.IGNORECASE)
 
 
+# Price notes under an item's name: "ItemPrice 46.00 YouSave 36.80", "was 8.14 now".
+_PRICE_NOTE = re.compile(
+    r"\b(?:I[TF]EM\s*PRICE|REG(?:ULAR)?\.?\s*PRICE|YOU\s*SAVED?|WAS|NOW|SAVE|CARD\s*SAV\w*)\b", re.IGNORECASE
+)
+
+
 def _nameless(desc: str) -> bool:
-    """Nothing but a quantity and unit ("1 PC *"): the name is on the row above."""
-    return not re.search(r"[A-Za-z]{2,}", _UNIT.sub(" ", desc))
+    """Nothing but a quantity and unit ("1 PC *") or a price note ("ItemPrice 46.00
+    YouSave 36.80"): the name is on the row above."""
+    return not re.search(r"[A-Za-z]{2,}", _UNIT.sub(" ", _PRICE_NOTE.sub(" ", desc)))
+
+
+# Article numbers before or after the name: "275113 SWIRL POPS", "TODDLER APPAREL
+# 716042767626 C".
+_ARTICLE_NUMBER = re.compile(r"^\s*\d{4,}\s+(?=\S*[A-Za-z]{2})|\s+\d{8,}\s*[A-Z]?\s*$")
+
+# Weighed and counted items carry their measure after the name: "BANANAS 1.150kg @
+# $2.65/kg", "P. Montrachet (4 @114.00)", "BANANAS 00.19/EA".
+_MEASURE = re.compile(
+    r"\s+\(?\d+(?:[.,]\d+)?\s*(?:KG|LBS?|G)\b\s*@.*$|\s+\d+[.,]\d+\s*(?:KG|LBS?)\b.*$|\s*\(\d+\s*@\s*[\d.,]*\)?\s*$|"
+    r"\s+[$€£]?\d*[.,]\d{2}\s*/\s*(?:EA|KG|LB)\b.*$",
+    re.IGNORECASE,
+)
 
 
 def _only_numbers(text: str) -> bool:
