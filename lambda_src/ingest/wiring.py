@@ -37,14 +37,18 @@ def aws_deps() -> Deps:
 
     config = settings()
     telemetry = PowertoolsTelemetry()
-    textract: ExpenseAnalyzer = _local_reader() if config.ocr_engine == "local" else BotoTextract(
-        client("textract"),
-        limiter=RateLimiter(config.textract_tps_per_worker),
-        on_throttle=lambda code: telemetry.count(
-            "TextractThrottles" if code in THROTTLES else "TextractErrors", dimensions={"code": code}
-        ),
-        sns_topic_arn=config.textract_sns_topic_arn,
-        role_arn=config.textract_role_arn,
+    textract: ExpenseAnalyzer = (
+        _local_reader()
+        if config.ocr_engine == "local"
+        else BotoTextract(
+            client("textract"),
+            limiter=RateLimiter(config.textract_tps_per_worker),
+            on_throttle=lambda code: telemetry.count(
+                "TextractThrottles" if code in THROTTLES else "TextractErrors", dimensions={"code": code}
+            ),
+            sns_topic_arn=config.textract_sns_topic_arn,
+            role_arn=config.textract_role_arn,
+        )
     )
     return Deps(
         textract=textract,
