@@ -132,9 +132,10 @@ def column_offset(rows: Sequence[Row], column: Sequence[Placed]) -> float:
 
     Items print one amount per row in the same order as their labels: the offset is the
     one that pairs the amounts one-to-one with rows best. A pair within 30% of a row
-    height scores 1 at distance 0 down to 0 at that limit; one is taken off per row
-    height of offset (a whole-row shift must pair clearly better to win; 0 on a level
-    photo). Offsets beyond one row height are not considered.
+    height scores 1 at distance 0 down to 0 at that limit; 1.5 is taken off per row
+    height of offset (a whole-row shift must pair clearly better to win, and a short
+    column of totals is not moved by a chance fit; 0 on a level photo). Offsets beyond
+    one row height are not considered.
     """
     if not rows:
         return 0.0
@@ -149,7 +150,7 @@ def column_offset(rows: Sequence[Row], column: Sequence[Placed]) -> float:
             if d < 0.3 * h and k not in taken:
                 taken.add(k)
                 score += 1 - d / (0.3 * h)
-        key = (score - abs(offset) / h, -abs(offset))
+        key = (score - 1.5 * abs(offset) / h, -abs(offset))
         if key > best_key:
             best, best_key = offset, key
     return best
