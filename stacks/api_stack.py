@@ -27,6 +27,7 @@ from constructs import Construct
 from lambda_src.common import keys
 from stacks.bundling import ARCHITECTURE, RUNTIME, handler_path, python_lambda_code
 from stacks.config import EnvConfig
+from stacks.encryption import customer_key
 from stacks.nag import NO_VPC_REASON, acknowledge, acknowledge_wildcards, skip_checkov
 from stacks.storage_stack import removal_policy
 
@@ -74,39 +75,17 @@ class ApiStack(Stack):
     ) -> None:
         super().__init__(scope, id_, **kwargs)
         self.config = config
-        policy = removal_policy(config)
         # Kept for the hosting layer's CloudFront logging and symmetry with other stacks;
         # API Gateway writes access logs to CloudWatch Logs, not S3.
         self.access_logs_bucket = access_logs_bucket
 
-        self.logs_key = kms.Key(
+        self.logs_key = customer_key(
             self,
             "LogsKey",
-            alias=f"alias/receiptlake-{config.name}-api-logs",
+            config=config,
+            name="api-logs",
             description="Encrypts the API's function and access logs",
-            enable_key_rotation=True,
-            removal_policy=policy,
-        )
-        self.logs_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchLogs",
-                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],  # in a key policy "*" means this key
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:{self.partition}:logs:{self.region}:{self.account}:*"
-                        )
-                    }
-                },
-            )
+            logs=True,
         )
 
         self.user_pool, self.user_pool_client = self._identity(config)

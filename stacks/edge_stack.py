@@ -15,13 +15,12 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import ArnFormat, Stack
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from stacks.config import EnvConfig
+from stacks.encryption import customer_key
 from stacks.storage_stack import removal_policy
 
 EDGE_REGION = "us-east-1"
@@ -120,34 +119,13 @@ class EdgeStack(Stack):
         )
         self.web_acl_arn: str = self.web_acl.attr_arn
 
-        self.logs_key = kms.Key(
+        self.logs_key = customer_key(
             self,
             "WafLogsKey",
-            alias=f"alias/{prefix}-waf-logs",
+            config=config,
+            name="waf-logs",
             description="Encrypts the CloudFront web ACL's logs",
-            enable_key_rotation=True,
-            removal_policy=policy,
-        )
-        self.logs_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchLogs",
-                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],  # in a key policy "*" means this key
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:{self.partition}:logs:{self.region}:{self.account}:*"
-                        )
-                    }
-                },
-            )
+            logs=True,
         )
         log_group_name = f"aws-waf-logs-{prefix}"  # WAF requires this prefix
         self.log_group = logs.LogGroup(

@@ -27,6 +27,7 @@ from constructs import Construct
 
 from stacks.bundling import ARCHITECTURE, RUNTIME, handler_path, python_lambda_code
 from stacks.config import EnvConfig
+from stacks.encryption import customer_key
 from stacks.nag import NO_VPC_REASON, acknowledge, acknowledge_wildcards, matching_patterns, skip_checkov
 from stacks.storage_stack import removal_policy, secure_bucket
 
@@ -91,13 +92,13 @@ class IngestStack(Stack):
         # Messages, the completion topic and the logs get this stack's own key: S3, SNS and
         # CloudWatch Logs must be named in its key policy, which a key in the storage stack
         # could only allow by depending back on this stack.
-        self.messages_key = kms.Key(
+        self.messages_key = customer_key(
             self,
             "MessagesKey",
-            alias=f"alias/receiptlake-{config.name}-ingest",
+            config=config,
+            name="ingest",
             description="Encrypts the ingest queues, the Textract completion topic and the ingest logs",
-            enable_key_rotation=True,
-            removal_policy=policy,
+            logs=True,
         )
         self.messages_key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -106,27 +107,6 @@ class IngestStack(Stack):
                 actions=["kms:GenerateDataKey", "kms:Decrypt"],
                 resources=["*"],  # in a key policy "*" means this key
                 conditions={"StringEquals": {"aws:SourceAccount": self.account}},
-            )
-        )
-        self.messages_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchLogs",
-                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:{self.partition}:logs:{self.region}:{self.account}:*"
-                        )
-                    }
-                },
             )
         )
 
@@ -210,13 +190,12 @@ class IngestStack(Stack):
         # which delivers into the same queue.
         # Its own key: the queue's key policy names this topic (SNS delivers encrypted messages
         # into the queue), so the topic cannot also depend on that key.
-        self.topic_key = kms.Key(
+        self.topic_key = customer_key(
             self,
             "TopicKey",
-            alias=f"alias/receiptlake-{config.name}-textract-topic",
+            config=config,
+            name="textract-topic",
             description="Encrypts Textract job completion notifications",
-            enable_key_rotation=True,
-            removal_policy=policy,
         )
         self.textract_topic = sns.Topic(
             self, "TextractCompletions", master_key=self.topic_key, enforce_ssl=True
