@@ -112,7 +112,10 @@ class RapidOcrEngine:
                 if self._engine is None:
                     from rapidocr import RapidOCR  # heavy import: only when OCR is needed
 
-                    self._engine = RapidOCR(params=self._params)
+                    engine = RapidOCR(params=self._params)
+                    threads = int(self._params["EngineConfig.onnxruntime.intra_op_num_threads"])
+                    _quiet_sessions(engine, threads)
+                    self._engine = engine
         return self._engine
 
     def read(self, image: Image.Image) -> list[OcrLine]:
@@ -129,6 +132,28 @@ class RapidOcrEngine:
             if text.strip() and len(points) == 4:
                 lines.append(OcrLine(text.strip(), float(score), points))
         return lines
+
+
+def _quiet_sessions(engine: Any, threads: int) -> None:
+    """Reload the detector's and recognizer's onnxruntime sessions with thread spinning
+    off: idle worker threads otherwise spin for a while after each run, which burns CPU
+    the neighbours on a shared machine need (rapidocr does not expose the option)."""
+    import onnxruntime as ort
+
+    for load in (engine._load_det_model, engine._load_rec_model):
+        wrapper = load().session
+        old = wrapper.session
+        options = ort.SessionOptions()
+        options.log_severity_level = 4
+        options.enable_cpu_mem_arena = False
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+        wrapper.session = ort.InferenceSession(
+            old._model_path, sess_options=options, providers=old.get_providers()
+        )
 
 
 _CAPITAL_I_IN_WORD = re.compile(r"(?<=[a-z])I(?=[a-z])|(?<=[a-z]{2})I\b")
