@@ -703,6 +703,7 @@ class _Item:
     quantity: str | None
     unit_price: str | None
     row_lines: list[OcrLine]
+    x0: float = 0.0  # where the name starts on the de-skewed page
 
 
 _ITEM_SKIP = re.compile(
@@ -721,6 +722,7 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
     start = _header_end(page)
     items: list[_Item] = []
     pending: list[int] = []  # rows of text waiting for their amount (wrapped names)
+    modifiers: list[int] = []  # rows of text since the last item
     for i in range(start, summary_start):
         text = page.texts[i]
         cells = page.row_amounts[i]
@@ -732,20 +734,21 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
                 and not re.search(r"\bNET\b|AMOUNT|TAX\d", text)
             ):
                 break  # the first priced summary row after the items ends them
-            pending = []
+            pending, modifiers = [], []
             continue
         if not cells:
             words = re.sub(r"[^A-Z]", "", text)
             if len(words) >= 2 and not _HEADER_ROW.fullmatch(text.strip()):
                 pending = [*pending, i][-2:]
+                modifiers.append(i)
             continue
         value, price_cell, printed = cells[-1]
         row = page.rows[i]
         if value < 0:
-            pending = []
+            pending, modifiers = [], []
             continue  # "Open $ Disc 2.05-", "Mfr. eCoupon 1.00-": a discount, not an item
         if len(_HEADER_ROW.findall(AMOUNT.sub(" ", text))) >= 2:
-            pending = []
+            pending, modifiers = [], []
             continue  # "ITEM QTY PRICE EXT PRICE": a column header that took a stray amount
         desc_cells = [c for c in row.cells if c.x1 <= price_cell.x0 + 1 and not _only_numbers(c.text)]
         desc = " ".join(c.text for c in desc_cells).strip()
@@ -763,9 +766,16 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
                 desc = ""
             desc = " ".join(page.rows[p].text for p in pending) + (" " + desc if desc else "")
             desc_lines = [ln for p in pending for ln in page.rows[p].lines] + desc_lines
-        elif pending and len(pending) == 1 and _is_code_row(page.texts[pending[0]]):
-            pass
+        elif items and modifiers:
+            # Rows without a price between two named items belong to the one above
+            # ("Meal-Spcy Sand" / "Spcy Sand" / "Fries MD"), when set in from its name.
+            prev = items[-1]
+            x0 = min((c.x0 for c in page.rows[modifiers[0]].cells), default=0.0)
+            if x0 > prev.x0 + 0.5 * page.rows[modifiers[0]].h:
+                prev.description = " ".join([prev.description, *(page.rows[k].text for k in modifiers)])
+                prev.desc_lines = prev.desc_lines + [ln for k in modifiers for ln in page.rows[k].lines]
         pending = []
+        modifiers = []
         if not re.search(r"[A-Za-z]{2,}", desc):
             continue
         quantity, unit_price = _quantity(text, cells, value)
@@ -776,7 +786,9 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
             desc = desc[lead.end() :]
         desc = re.sub(r"\s*[$€£¥]\s*$", "", desc)
         desc = _ARTICLE_NUMBER.sub("", _MEASURE.sub("", desc)).strip()
-        items.append(_Item(desc, desc_lines, printed, price_cell.line, quantity, unit_price, row.lines))
+        item = _Item(desc, desc_lines, printed, price_cell.line, quantity, unit_price, row.lines)
+        item.x0 = min((c.x0 for c in desc_cells), default=price_cell.x0)
+        items.append(item)
     return _fix_dollar_slips(items)
 
 

@@ -210,6 +210,33 @@ STORE = """
 89,343,198,342,198,360,89,361,ItemPrice 32.00
 """
 
+# Image_59/20/7f09b3cf44457b0ffe230436233a2a390fadd788.jpeg: the meal's parts printed set in
+# under it, without a price; the next item has its own name and price.
+COUNTER = """
+106,59,208,57,208,73,107,75,Welcome to Chick-f11-A
+95,68,214,68,214,84,95,84,Charlotte Pike FSU (#02886)
+125,79,186,79,186,92,125,92,Nashville, TN
+127,88,187,88,187,102,127,102,615-352-1222
+112,98,203,98,203,112,112,112,Operator: Wi11 Sims
+124,128,186,128,186,142,124,142,CUSTOMER COPY
+111,137,209,136,209,153,111,154,10/10/2017 8:10:58 PM
+137,149,175,149,175,163,137,163,DINE IN
+65,158,130,158,130,175,65,175,Order Number:
+137,160,175,160,175,174,137,174,4239613
+224,177,251,177,251,196,224,196,6.25
+67,180,144,180,144,194,67,194,1 Meal-SpcySand
+85,190,137,190,137,207,85,207,Spcy Sand
+86,200,133,200,133,217,86,217,Fries MO
+224,209,252,209,252,227,224,227,0.30
+101,211,153,211,153,228,101,228,Swt Tea LG
+222,231,253,231,253,249,222,249,$6.55
+78,233,134,233,134,250,78,250,Sub. Total:
+222,242,253,242,253,260,222,260,$0.61
+78,244,107,244,107,262,78,262,Tax:
+222,252,254,252,254,271,222,271,$7.16
+78,256,110,256,110,271,78,271,Total:
+"""
+
 
 def pairs(text: str) -> list[tuple[str, str]]:
     return [(i["ITEM"], i["PRICE"]) for i in items(parse(text))]
@@ -256,3 +283,7 @@ def test_price_note_row_takes_the_name_above() -> None:
     assert got[0] == ("BOYS8-20 LNG BT", "9.20")
     assert ("B8-20 B0TTOMS", "12.80") in got
     assert ("B8-20 TOP", "10.20") in got
+
+
+def test_unpriced_rows_set_in_under_an_item_belong_to_it() -> None:
+    assert pairs(COUNTER) == [("Meal-SpcySand Spcy Sand Fries MO", "6.25"), ("Swt Tea LG", "0.30")]
