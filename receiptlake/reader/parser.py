@@ -711,7 +711,7 @@ _ITEM_SKIP = re.compile(
     r"\bVISA\b|MASTER|\bCARD\b|\bDUE\b|\bPAID\b|SAVING|DISCOUNT|\bTIPS?\b|GRATUITY|SERVICE\s*CHARGE|"
     r"MWST|M[UW]ST\b|TTL|\bNET\b|\bNETTO\b|\bSUMME|\bSALDO\b|\bBAR\b|\bEURO?\W*$|\bTAX\d|"
     r"\bAMOUNT\b|\bBALANCE\b|^\W*-{2,}|\bGEGEBEN|R[UÜ]CKGELD|\bTTC\b|\bHT\b|\bSUBTOT\b|\bDISC\b|"
-    r"\bCOUPON\b"
+    r"\bCOUPON\b|\bTAXABLE\b|\bBTW\b|\bTOTAAL\b|SOUS-?T[OA]TAL|GROSS\s*SALES|\bEXEMPT\b"
 )
 _QTY = re.compile(
     r"^(\d{1,3})(?:\s*[Xx@*]|\s+(?=[A-Za-z]))|\b(\d{1,3})\s*[Xx@*]\s*\d|\bQTY\s*:?\s*(\d{1,3})\b"
@@ -811,7 +811,9 @@ _UNIT = re.compile(r"\b\d*\s*(?:PCS?|EA|UNITS?|KG|G|ML|L|X|@|NOS|BTL|PKT)\b|[*@x
 
 # Price notes under an item's name: "ItemPrice 46.00 YouSave 36.80", "was 8.14 now".
 _PRICE_NOTE = re.compile(
-    r"\b(?:I[TF]EM\s*PRICE|REG(?:ULAR)?\.?\s*PRICE|YOU\s*SAVED?|WAS|NOW|SAVE|CARD\s*SAV\w*)\b", re.IGNORECASE
+    r"\b(?:I[TF]EM\s*PRICE|REG(?:ULAR)?\.?\s*PRICE|YOU\s*SAVED?|WAS|NOW|SAVE|CARD\s*SAV\w*|FINAL\s*PRICE|"
+    r"PACKAGE\s*PRICE|ITEM\s*CODE)\b",
+    re.IGNORECASE,
 )
 
 

@@ -237,6 +237,36 @@ COUNTER = """
 78,256,110,256,110,271,78,271,Total:
 """
 
+# Image_88/9/27efcc8499cffa45ec3bc82f3d184e281ed67ee7.jpeg: "Taxable: 23.00" above the subtotal.
+BAR = """
+52,87,259,83,260,100,52,105,33628133844988888888
+52,101,130,98,130,115,52,118,LiTly 0'Brlens
+53,112,139,110,139,129,53,130,18 murray street
+52,124,153,122,153,141,52,142,New York, NY 10007
+54,137,145,137,145,154,54,154,Tel.646-930-2008
+51,150,111,147,111,165,52,167,Order 3772
+53,162,221,158,221,175,53,179,03/15/16 12:59 PM Check 199713
+54,174,231,171,231,188,54,191,Table Cust. 1 Server 8 Lorraine
+95,220,171,220,171,240,95,240,Tab #12
+221,229,251,229,251,248,221,248,8.00
+61,236,107,236,107,250,61,250,Jameson
+221,242,251,242,251,260,221,260,3.00
+57,246,133,244,133,261,58,263,1 Tomato Juice
+221,255,251,252,252,270,222,273,6.00
+57,255,114,257,113,275,56,273,1 Guimess
+222,265,252,265,252,284,222,284,5.00
+58,269,105,269,105,287,58,287,1 Stella
+219,289,254,289,254,308,219,308,23.00
+151,291,196,291,196,308,151,308,Taxable:
+224,315,255,315,255,333,224,333,1.87
+148,316,196,316,196,334,148,334,Lig Tax:
+221,328,255,328,255,347,221,347,23.00
+141,329,195,329,195,348,141,348,Sub-total:
+97,355,264,355,264,372,97,372,Total Due: 23.00
+54,396,201,396,201,413,54,413,THANK YOU FOR YOUR BUSINESS!
+53,409,150,409,150,426,53,426,PLEASE COME AGAIN!
+"""
+
 
 def pairs(text: str) -> list[tuple[str, str]]:
     return [(i["ITEM"], i["PRICE"]) for i in items(parse(text))]
@@ -287,3 +317,12 @@ def test_price_note_row_takes_the_name_above() -> None:
 
 def test_unpriced_rows_set_in_under_an_item_belong_to_it() -> None:
     assert pairs(COUNTER) == [("Meal-SpcySand Spcy Sand Fries MO", "6.25"), ("Swt Tea LG", "0.30")]
+
+
+def test_taxable_amount_is_not_an_item() -> None:
+    assert pairs(BAR) == [
+        ("Jameson", "8.00"),
+        ("Tomato Juice", "3.00"),
+        ("Guimess", "6.00"),
+        ("Stella", "5.00"),
+    ]
