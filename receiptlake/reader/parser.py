@@ -711,7 +711,8 @@ _ITEM_SKIP = re.compile(
     r"\bVISA\b|MASTER|\bCARD\b|\bDUE\b|\bPAID\b|SAVING|DISCOUNT|\bTIPS?\b|GRATUITY|SERVICE\s*CHARGE|"
     r"MWST|M[UW]ST\b|TTL|\bNET\b|\bNETTO\b|\bSUMME|\bSALDO\b|\bBAR\b|\bEURO?\W*$|\bTAX\d|"
     r"\bAMOUNT\b|\bBALANCE\b|^\W*-{2,}|\bGEGEBEN|R[UÜ]CKGELD|\bTTC\b|\bHT\b|\bSUBTOT\b|\bDISC\b|"
-    r"\bCOUPON\b|\bTAXABLE\b|\bBTW\b|\bTOTAAL\b|SOUS-?T[OA]TAL|GROSS\s*SALES|\bEXEMPT\b"
+    r"\bCOUPON\b|\bTAXABLE\b|\bBTW\b|\bTOTAAL\b|SOUS-?T[OA]TAL|GROSS\s*SALES|\bEXEMPT\b|IMPUESTO|IMPONIBLE|"
+    r"\bUKUPNO\b|\bRENDU\b|EAT\s*IN\b|TAKE\s*OUT\b"
 )
 _QTY = re.compile(
     r"^(\d{1,3})(?:\s*[Xx@*]|\s+(?=[A-Za-z]))|\b(\d{1,3})\s*[Xx@*]\s*\d|\bQTY\s*:?\s*(\d{1,3})\b"
