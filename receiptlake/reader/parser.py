@@ -546,7 +546,9 @@ def _amount_fields(page: _Page) -> tuple[list[_Field], int]:
 
     for i, text in enumerate(page.texts):
         pairs = page.label_values(i)
-        if not pairs and re.search(r"TOTAL|SUBTOTAL", text):
+        # A "TOTAL" label without an amount starts the summary, unless the row is the
+        # items' column header ("QTY NAME PRICE TOTAL").
+        if not pairs and re.search(r"TOTAL|SUBTOTAL", text) and len(_HEADER_ROW.findall(text)) < 2:
             summary_start = min(summary_start, i)
         for label, amount, cell, printed in pairs:
             entry = _Entry(i, label.strip(" :"), amount, cell, printed)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.unit.reader.support import items, parse
+from tests.unit.reader.support import fields, items, parse
 
 # wildreceipt-dev image_files/Image_70/5/3321.jpeg: a tilted photo with level boxes; each
 # price sits a third of a row above its name, the modifier "Regular" half a row above that.
@@ -310,6 +310,58 @@ DRIVE_IN = """
 148,612,283,612,283,632,148,632,CUSTOMER
 """
 
+# Image_57/20/1d0adaac8c10b806e30f5d9c77d8e050884e2772.jpeg: the items' column header ends
+# in "Total" ("Qty Name Price Total"), which is not where the summary starts.
+THAI = """
+97,8,207,5,209,65,99,69,saras
+102,56,207,54,208,70,102,72,ODUS Food Services
+102,67,206,64,207,81,102,85,(Thailand) Co. ,Ltd.
+72,78,232,74,233,91,72,96,15, lst Floor, Sukhumvit Soi 20,
+90,88,218,86,218,103,90,106,Sukhuevit Road, Klongtoey
+116,100,184,100,184,115,116,115,Bangkok 10110
+114,111,194,108,194,124,115,127,Tel:02-401-8484
+113,122,194,118,195,135,114,139,Fax:02-401-8485
+102,132,204,132,204,148,102,148,TAX 1D:0105552127977
+111,145,198,145,198,159,111,159,TAX Invoice (ABB)
+76,155,219,153,219,170,76,172,POS ID :(02) 13 330 91 00135
+141,180,226,178,227,198,141,200,Check : 00205
+78,181,130,181,130,198,78,198,Table: 9
+143,195,240,195,240,211,143,211,Print at :SRSBKK-0
+73,197,135,197,135,211,73,211,Open BytLame
+128,208,214,208,214,221,128,221,:11/11/17 21:12
+72,208,123,208,123,222,72,222,Open Time
+70,217,215,217,215,233,70,233,Print 7ime  11/11/17 21±12
+209,240,239,240,239,255,209,255,Total
+72,241,115,241,115,255,72,255,Oty Name
+168,241,199,241,199,256,168,256,Price
+168,262,190,262,190,277,168,277,235
+90,263,145,263,145,277,90,277,Daal Tadka
+204,262,241,262,241,279,204,279,470.00
+89,273,191,273,191,289,89,289,Paneer Butter M 285
+205,275,240,275,240,289,205,289,285.00
+168,285,190,285,190,300,168,300,210
+90,286,144,286,144,300,90,300,Aloo Methi
+204,285,241,285,241,302,204,302,210.00
+90,297,126,297,126,311,90,311,Phulka
+169,298,185,298,185,311,169,311,40
+205,298,240,298,240,312,205,312,240.00
+169,309,184,309,184,322,169,322,75
+90,309,151,309,151,323,90,323,Butter Naan
+208,309,241,309,241,324,208,324,75.00
+91,320,160,320,160,334,91,334,Tandoori Roti
+168,321,183,321,183,334,168,334,55
+208,321,240,321,240,335,208,335,55.00
+90,332,185,332,185,348,90,348,Mineral Water(L 25
+209,333,241,333,241,348,209,348,25.00
+119,366,180,366,180,383,119,383,Item Total:
+196,368,241,368,241,382,196,382,1,360.00
+138,378,180,378,180,395,138,395,Tax 7%:
+209,380,242,380,242,395,209,395,95.20
+89,403,158,403,158,417,89,417,Pay Amount :
+192,406,242,406,242,420,192,420,1,455.20
+110,412,157,414,156,431,109,429,Walk-In
+"""
+
 
 def pairs(text: str) -> list[tuple[str, str]]:
     return [(i["ITEM"], i["PRICE"]) for i in items(parse(text))]
@@ -373,3 +425,11 @@ def test_taxable_amount_is_not_an_item() -> None:
 
 def test_order_type_row_with_the_subtotal_is_not_an_item() -> None:
     assert pairs(DRIVE_IN) == [("CHB", "2.45"), ("FF", "1.60")]
+
+
+def test_column_header_naming_total_does_not_end_the_items() -> None:
+    got = pairs(THAI)
+    assert len(got) == 7
+    assert got[0] == ("Daal Tadka", "470.00")
+    assert got[-1] == ("Mineral Water(L 25", "25.00")
+    assert fields(parse(THAI))["TOTAL"] == "1,455.20"
