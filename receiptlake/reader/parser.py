@@ -110,6 +110,10 @@ _STREET_NUMBER = re.compile(r"^\s*(?:NO\.?\s*\d|LOT\s|\d+[A-Z]?\s*[,&-]|\d{1,4}[
 _HEADER_ROW = re.compile(r"\b(?:QTY|QUANTITY|DESC(?:RIPTION)?|ITEMS?|PRICE|AMOUNT|AMT|TOTAL|U/?P|RM)\b")
 
 
+# A whole amount: "69,000", "24.000", "1600", "80" (not "1": counts stand alone too).
+_WHOLE_AMOUNT = re.compile(r"\d{1,3}(?:[,.]\d{3})+|\d{2,5}")
+
+
 @dataclass
 class _Field:
     kind: str
@@ -139,6 +143,32 @@ class _Page:
         self.texts = [_upper(r.text) for r in self.rows]
         self.currency = detect_currency(" ".join(r.text for r in self.rows))
         self.row_amounts = [self._amount_cells(r) for r in self.rows]
+        self.whole_rows: set[int] = set()  # rows whose amount is a whole number
+        self._integer_prices()
+
+    def _integer_prices(self) -> None:
+        """Receipts in currencies without cents print whole amounts ("Sop Buntut 69,000",
+        "Calamari Steak 1600"). When a page has almost no amount with decimals but several
+        rows end in a whole number at the right, those numbers are the rows' amounts."""
+        if sum(1 for found in self.row_amounts if found) >= 2 or not self.rows:
+            return
+        left = min(c.x0 for r in self.rows for c in r.cells)
+        right = max(c.x1 for r in self.rows for c in r.cells)
+        found: dict[int, tuple[Decimal, Placed, str]] = {}
+        for i, row in enumerate(self.rows):
+            last = row.cells[-1]
+            text = last.text.strip()
+            if (
+                len(row.cells) >= 2
+                and last.x0 > left + 0.55 * (right - left)
+                and _WHOLE_AMOUNT.fullmatch(text)
+                and not DATE_TEXT.search(row.text)
+            ):
+                found[i] = (Decimal(re.sub(r"[,.]", "", text)), last, text)
+        if len(found) >= 3:
+            for i, cell in found.items():
+                self.row_amounts[i] = [cell]
+            self.whole_rows = set(found)
 
     @staticmethod
     def _amount_cells(row: Row) -> list[tuple[Decimal, Placed, str]]:
@@ -215,7 +245,8 @@ def _header_end(page: _Page) -> int:
         # "NO.53 55,57 & 59, JALAN SAGU 18," holds a decimal-comma lookalike: an address
         # row does not end the header.
         priced = bool(page.row_amounts[i]) and not (
-            all("." not in a[2] for a in page.row_amounts[i])
+            i not in page.whole_rows
+            and all("." not in a[2] for a in page.row_amounts[i])
             and _ADDRESS_WORD.search(AMOUNT.sub(" ", text).rstrip(", "))
             and i < 12
         )

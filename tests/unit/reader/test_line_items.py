@@ -362,6 +362,44 @@ THAI = """
 110,412,157,414,156,431,109,429,Walk-In
 """
 
+# Image_13/10/ce16914d6f7a8c21a3d6a6b4c3075003eac7e86a.jpeg: rupiah, whole amounts ("24,000").
+JAKARTA = """
+153,15,239,15,239,43,153,43,HEMA RESTO
+145,42,246,42,246,62,145,62,MENTENG HUIS
+100,59,288,59,288,79,100,79,Jl. Cikini Raya No. 2-4
+96,74,292,77,292,99,95,95,Telp/ Fax : 021 39831883
+79,91,308,96,308,116,78,111,Website:www.hema-resto.com
+58,127,111,127,111,148,58,148,Tanggal
+137,128,211,128,211,148,137,148,：21-09-15
+57,144,84,144,84,164,57,164,Jam
+136,142,210,145,209,166,135,164,：17:03:56
+57,159,113,162,112,183,56,181,No.Meja
+137,164,184,164,184,182,137,182,:A-08
+58,178,166,180,165,201,57,199,Jumlah Tamu : 1
+60,198,99,198,99,216,60,216,Kasir
+138,199,182,199,182,216,138,216,: Dewi
+74,229,166,229,166,249,74,249,1 Huzaren Sla
+279,233,324,233,324,251,279,251,24,000
+74,243,161,245,160,266,73,264,1 Sop Buntut
+279,249,324,249,324,267,279,267,69,000
+74,259,160,261,159,282,73,280,2 Zuppa Soup
+278,264,324,264,324,285,278,285,68,000
+73,277,164,279,163,301,72,298,1 Apple Juice
+278,281,325,281,325,302,278,302,15,000
+72,293,193,296,192,318,71,314,1 Hot Fresh Drange
+279,298,325,298,325,319,279,319,15,000
+70,310,137,313,136,334,69,331,1 Hot Tea
+283,316,325,316,325,338,283,338,7,000
+68,330,172,330,172,351,68,351,1 Mineral Water
+284,334,325,334,325,357,284,357,6,000
+170,365,251,369,250,393,169,389,Sub Total :
+272,371,325,371,325,393,272,393,204,000
+168,384,251,387,251,411,168,409,Pajak 10% :
+275,388,327,388,327,413,275,413,20,400
+163,420,252,425,250,449,161,445,Total Rill :
+269,426,327,426,327,449,269,449,224,400
+"""
+
 
 def pairs(text: str) -> list[tuple[str, str]]:
     return [(i["ITEM"], i["PRICE"]) for i in items(parse(text))]
@@ -433,3 +471,20 @@ def test_column_header_naming_total_does_not_end_the_items() -> None:
     assert got[0] == ("Daal Tadka", "470.00")
     assert got[-1] == ("Mineral Water(L 25", "25.00")
     assert fields(parse(THAI))["TOTAL"] == "1,455.20"
+
+
+def test_whole_amounts_are_prices_on_a_receipt_without_cents() -> None:
+    assert pairs(JAKARTA) == [
+        ("Huzaren Sla", "24,000"),
+        ("Sop Buntut", "69,000"),
+        ("Zuppa Soup", "68,000"),
+        ("Apple Juice", "15,000"),
+        ("Hot Fresh Drange", "15,000"),
+        ("Hot Tea", "7,000"),
+        ("Mineral Water", "6,000"),
+    ]
+
+
+def test_whole_numbers_are_not_prices_where_amounts_have_cents() -> None:
+    # The Costco receipt prints cents: its article numbers stay out of the amounts.
+    assert all("." in price for _, price in pairs(WAREHOUSE))
