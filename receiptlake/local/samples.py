@@ -7,6 +7,7 @@ and months of history so analytics and forecasts have something to show.
 from __future__ import annotations
 
 import io
+import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -164,15 +165,26 @@ def generate(seed: int = 2026, *, months: int = 6, today: date | None = None) ->
     today = today or date.today()
     receipts: list[SampleReceipt] = []
     for month_back in range(months - 1, -1, -1):
-        first = (today.replace(day=1) - timedelta(days=31 * month_back)).replace(day=1)
+        first = _months_before(today.replace(day=1), month_back)
         last_day = today.day if month_back == 0 else 28
         for shop in SHOPS:
-            for _ in range(shop.visits_per_month):
+            # The month so far gets its share of the visits (on the 1st, one each), so an
+            # early-month demo does not stack a whole month's receipts on one day.
+            visits = shop.visits_per_month
+            if month_back == 0:
+                visits = min(visits, math.ceil(visits * today.day / 28))
+            for _ in range(visits):
                 day = first + timedelta(days=rng.randrange(last_day))
                 receipts.append(_receipt(rng, shop, day, growth=1 + (months - month_back) * 0.03))
     anomaly_day = today - timedelta(days=min(today.day - 1, 3))
     receipts.append(_receipt(rng, SHOPS[0], anomaly_day, growth=1.0, basket=18))
     return sorted(receipts, key=lambda r: r.purchase_date)
+
+
+def _months_before(first: date, months: int) -> date:
+    """The first of the month ``months`` calendar months before ``first`` (a first of month)."""
+    index = first.year * 12 + first.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def _receipt(
