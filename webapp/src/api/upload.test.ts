@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { FakeXhr } from '../test/helpers'
-import { buildUploadForm, contentTypeOf, isAcceptedType, s3ErrorMessage, uploadToPresignedPost, type UploadProgress } from './upload'
+import { buildUploadForm, contentTypeOf, s3ErrorMessage, unsupportedReason, uploadToPresignedPost, type UploadProgress } from './upload'
 
 const post = { url: 'https://uploads.example/bucket', fields: { key: 'uploads/u1/r1.jpg', policy: 'p', 'x-amz-signature': 's' } }
 
@@ -66,10 +66,15 @@ describe('upload helpers', () => {
     expect(contentTypeOf({ name: 'scan.pdf', type: '' })).toBe('application/pdf')
     expect(contentTypeOf({ name: 'x.jpg', type: 'image/jpeg' })).toBe('image/jpeg')
     expect(contentTypeOf({ name: 'notes.txt', type: '' })).toBeNull()
-    expect(isAcceptedType('image/png')).toBe(true)
-    expect(isAcceptedType('application/pdf')).toBe(true)
-    expect(isAcceptedType('text/plain')).toBe(false)
-    expect(isAcceptedType(null)).toBe(false)
+    expect(unsupportedReason('image/png')).toBeNull()
+    expect(unsupportedReason('image/jpeg')).toBeNull()
+    expect(unsupportedReason('image/tiff')).toBeNull()
+    expect(unsupportedReason('application/pdf')).toBeNull()
+    expect(unsupportedReason('image/heic')).toMatch(/^HEIC photos are not supported: export the photo as JPEG/)
+    expect(unsupportedReason('image/gif')).toBe('GIF images are not supported: upload a JPEG, PNG or TIFF photo or a PDF.')
+    expect(unsupportedReason('image/svg+xml')).toMatch(/^SVG images/)
+    expect(unsupportedReason('text/plain')).toMatch(/^Not a receipt photo or PDF/)
+    expect(unsupportedReason(null)).toMatch(/^Not a receipt photo or PDF/)
   })
 
   it('s3ErrorMessage', () => {

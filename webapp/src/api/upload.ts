@@ -100,8 +100,27 @@ export function contentTypeOf(file: { name: string; type: string }): string | nu
   return EXT_TYPES[ext] ?? null
 }
 
-export function isAcceptedType(type: string | null): boolean {
-  return !!type && (type.startsWith('image/') || type === 'application/pdf')
+/** What the API issues upload slots for (lambda_src/api/schemas.py ALLOWED_CONTENT_TYPES). */
+export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/tiff', 'application/pdf'] as const
+
+/** The file picker's filter. Naming the types (not image/*) also makes iOS Safari hand over
+ * camera photos as JPEG instead of HEIC. */
+export const ACCEPT_ATTRIBUTE = ACCEPTED_TYPES.join(',')
+
+const ACCEPTED_WORDS = 'upload a JPEG, PNG or TIFF photo or a PDF'
+
+/** Why a file of this type cannot be uploaded, in words a person can act on (the same advice
+ * ingest gives), or null when it can. */
+export function unsupportedReason(type: string | null): string | null {
+  if (type && (ACCEPTED_TYPES as readonly string[]).includes(type)) return null
+  if (type === 'image/heic' || type === 'image/heif') {
+    return 'HEIC photos are not supported: export the photo as JPEG (on an iPhone: Settings > Camera > Formats > Most Compatible) and upload it again.'
+  }
+  if (type?.startsWith('image/')) {
+    const name = type.slice('image/'.length).replace(/^svg\+xml$/, 'SVG').toUpperCase()
+    return `${name} images are not supported: ${ACCEPTED_WORDS}.`
+  }
+  return `Not a receipt photo or PDF: ${ACCEPTED_WORDS}.`
 }
 
 /** Hex SHA-256 of the file, or undefined where WebCrypto is unavailable (non-secure origin). */

@@ -39,7 +39,7 @@ describe('UploadPage', () => {
     setup({})
     const cam = screen.getByLabelText('Take a photo')
     expect(cam).toHaveAttribute('capture', 'environment')
-    expect(cam).toHaveAttribute('accept', 'image/*,application/pdf')
+    expect(cam).toHaveAttribute('accept', 'image/jpeg,image/png,image/tiff,application/pdf')
     expect(cam).toHaveAttribute('multiple')
     expect(screen.getByLabelText('Choose files')).toHaveAttribute('multiple')
     expect(screen.getByText(/Nothing uploaded yet/)).toBeInTheDocument()
@@ -82,10 +82,12 @@ describe('UploadPage', () => {
       new File(['a'], 'a.jpg', { type: 'image/jpeg' }),
       new File(['b'], 'b.pdf', { type: 'application/pdf' }),
       new File(['c'], 'notes.txt', { type: 'text/plain' }),
+      new File(['d'], 'IMG_0001.HEIC', { type: 'image/heic' }),
     ]
     fireEvent.drop(screen.getByTestId('dropzone'), { dataTransfer: { files } })
-    expect(await screen.findAllByTestId('upload-item')).toHaveLength(3)
-    expect(screen.getByText(/Not a photo or PDF/)).toBeInTheDocument()
+    expect(await screen.findAllByTestId('upload-item')).toHaveLength(4)
+    expect(screen.getByText(/Not a receipt photo or PDF/)).toBeInTheDocument()
+    expect(screen.getByText(/HEIC photos are not supported: export the photo as JPEG/)).toBeInTheDocument()
     await xhr(1)
     expect(FakeXhr.instances).toHaveLength(2)
   })

@@ -4,8 +4,7 @@ import { formatBytes } from '../lib/format'
 import { formatMoney } from '../lib/money'
 import { Link } from '../components/Link'
 import { FINISHED, useUploads, type UploadItem } from '../uploads/queue'
-
-const ACCEPT = 'image/*,application/pdf'
+import { ACCEPT_ATTRIBUTE } from '../api/upload'
 
 const PHASE_TEXT: Record<UploadItem['phase'], string> = {
   queued: 'Waiting…',
@@ -133,7 +132,7 @@ export function UploadPage() {
             id={camId}
             className="visually-hidden"
             type="file"
-            accept={ACCEPT}
+            accept={ACCEPT_ATTRIBUTE}
             capture="environment"
             multiple
             data-testid="camera-input"
@@ -149,7 +148,7 @@ export function UploadPage() {
             id={filesId}
             className="visually-hidden"
             type="file"
-            accept={ACCEPT}
+            accept={ACCEPT_ATTRIBUTE}
             multiple
             data-testid="file-input"
             onChange={(e) => {
@@ -161,7 +160,7 @@ export function UploadPage() {
             Choose files
           </label>
         </div>
-        <p className="muted small">JPEG, PNG, HEIC or PDF (multi-page PDFs welcome).</p>
+        <p className="muted small">JPEG, PNG, TIFF or PDF (multi-page PDFs welcome).</p>
       </div>
 
       <section aria-labelledby="uploads-heading" className="section">

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
 import { errorMessage } from '../api/client'
 import { useApi } from '../api/context'
-import { contentTypeOf, isAcceptedType, sha256Hex, uploadToPresignedPost } from '../api/upload'
+import { contentTypeOf, sha256Hex, unsupportedReason, uploadToPresignedPost } from '../api/upload'
 import { PollTimeout, pollUntilProcessed } from '../lib/poll'
 import { FINISHED, UploadContext, type UploadItem, type UploadQueue } from './queue'
 
@@ -88,18 +88,18 @@ export function UploadProvider({ children, concurrency = 3, pollIntervalMs = 150
       const fresh: UploadItem[] = []
       for (const file of files) {
         const type = contentTypeOf(file)
-        const ok = isAcceptedType(type)
+        const reason = unsupportedReason(type)
         fresh.push({
           key: `u${++seq}`,
           file,
           name: file.name,
           size: file.size,
-          phase: ok ? 'queued' : 'failed',
+          phase: reason ? 'failed' : 'queued',
           percent: 0,
           receiptId: null,
           duplicateOf: null,
           receipt: null,
-          error: ok ? null : 'Not a photo or PDF. Choose an image (JPEG, PNG, HEIC…) or a PDF.',
+          error: reason,
         })
       }
       if (!fresh.length) return
