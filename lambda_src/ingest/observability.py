@@ -33,6 +33,10 @@ class PowertoolsTelemetry:
             return
         # A dimensioned metric (failures by reason) must not share the batch's dimensions.
         from aws_lambda_powertools.metrics import single_metric
+        from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+        if is_metrics_disabled():  # single_metric prints its EMF line even when disabled
+            return
 
         with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE) as m:
             m.add_dimension(name="service", value=SERVICE)

@@ -67,6 +67,11 @@ class IngestWorker:
         self.batches = 0
 
     def start(self) -> IngestWorker:
+        from aws_lambda_powertools.metrics.provider import cold_start
+
+        # A process here is no Lambda cold start, and Powertools prints the ColdStart metric
+        # even with POWERTOOLS_METRICS_DISABLED, in the middle of `local up`'s output.
+        cold_start.is_cold_start = False
         self._thread = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
         self._thread.start()
         return self
