@@ -7,6 +7,8 @@ import functools
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -36,7 +38,24 @@ def receipts_table_properties() -> dict[str, Any]:
 
 
 def _synthesize_table_properties() -> dict[str, Any]:
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    """Synthesized in a child process: the jsii kernel (a node process) then ends with it,
+    instead of living on in local mode, where a Ctrl-C reaches node too and jsii's exit hook
+    prints a BrokenPipeError traceback."""
+    done = subprocess.run(
+        [sys.executable, "-m", "receiptlake.local.tables"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"synthesizing the storage stack for the table schema failed:\n{done.stderr}")
+    properties: dict[str, Any] = json.loads(done.stdout)
+    return properties
+
+
+def _synthesize_in_this_process() -> dict[str, Any]:
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
 
@@ -83,3 +102,7 @@ def create_receipts_table(client: Any, table_name: str) -> None:
             TableName=table_name,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
         )
+
+
+if __name__ == "__main__":
+    print(json.dumps(_synthesize_in_this_process()))

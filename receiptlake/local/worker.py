@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,8 @@ class IngestWorker:
         # A process here is no Lambda cold start, and Powertools prints the ColdStart metric
         # even with POWERTOOLS_METRICS_DISABLED, in the middle of `local up`'s output.
         cold_start.is_cold_start = False
+        # Metrics are off here; Powertools still warns of an empty flush (an s3:TestEvent batch).
+        warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
         self._thread = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
         self._thread.start()
         return self

@@ -56,7 +56,13 @@ class LocalMode:
             command.append("--no-seed")
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_THREAD_LIMIT": "1"}
         self.process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its own process group, as in a terminal
         )
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
         assert self.process.stdout is not None
@@ -84,10 +90,11 @@ class LocalMode:
         raise RuntimeError("local mode did not start:\n" + "".join(self.output[-40:]))
 
     def stop(self) -> str:
-        """Ctrl-C, as a person would; returns what it printed after."""
+        """Ctrl-C, as a person would (the terminal signals the whole process group, children
+        included); returns what it printed after."""
         if self.process is None:
             return ""
-        self.process.send_signal(signal.SIGINT)
+        os.killpg(self.process.pid, signal.SIGINT)
         try:
             rest, _ = self.process.communicate(timeout=60)
         except subprocess.TimeoutExpired:

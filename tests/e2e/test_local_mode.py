@@ -104,6 +104,9 @@ def test_upload_is_read_counted_isolated_and_survives_a_restart(
     # When local mode is stopped with Ctrl-C and started again on the same state
     printed = mode.stop()
     assert "state saved" in printed
+    assert "Traceback" not in printed and "Warning" not in printed, printed
+    console = [*mode.output, *printed.splitlines()]
+    assert not [line for line in console if line.lstrip().startswith("{")], "JSON (EMF lines) in the console"
     again = local_mode_factory(state_dir=tmp_path / "state", port=mode.port).start()
     assert again.users == mode.users
     alice = sign_in(again, alice_email)
