@@ -1,5 +1,5 @@
 import type { Receipt } from '../api/types'
-import { formatDate } from '../lib/format'
+import { formatCategory, formatDate } from '../lib/format'
 import { formatMoney } from '../lib/money'
 import { Link } from './Link'
 import { StatusBadge } from './common'
@@ -14,7 +14,7 @@ export function ReceiptRow({ r }: { r: Receipt }) {
         <span className="receipt-amount">{r.total ? formatMoney(r.total, r.currency) : '—'}</span>
         <span className="receipt-meta">
           {date}
-          {r.category ? ` · ${r.category}` : ''}
+          {r.category ? ` · ${formatCategory(r.category)}` : ''}
           {r.duplicate_of ? ' · possible duplicate' : ''}
         </span>
         <span className="receipt-status">

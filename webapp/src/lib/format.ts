@@ -44,3 +44,14 @@ export function monthOffset(base: Date, months: number): string {
   const d = new Date(Date.UTC(base.getUTCFullYear(), base.getUTCMonth() + months, 1))
   return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`
 }
+
+/** A category key as people read it: "personal_care" → "personal care". */
+export function formatCategory(category: string): string {
+  return category.replace(/_+/g, ' ').trim()
+}
+
+/** A message shown inside a sentence, ending with exactly one full stop. */
+export function sentence(text: string): string {
+  const t = text.trim()
+  return /[.!?]$/.test(t) ? t : `${t}.`
+}

@@ -17,7 +17,7 @@ import { useApi } from '../api/context'
 import type { Insights, ItemHistory, Summary } from '../api/types'
 import { Empty, Loading, PageHeader, ProblemAlert } from '../components/common'
 import { anomalySentence, categoryChart, currencyList, forCurrency, PALETTE, priceSeries, topVendors, trendRows, type ChartRow } from '../lib/analytics'
-import { formatDate, formatMonth, monthOffset } from '../lib/format'
+import { formatCategory, formatDate, formatMonth, monthOffset } from '../lib/format'
 import { formatMoney } from '../lib/money'
 import { useAsync } from '../lib/useAsync'
 import { Link } from '../components/Link'
@@ -75,7 +75,7 @@ function CategoryChartView({ summary, currency }: { summary: Summary | undefined
           <Tooltip formatter={fmt as never} />
           <Legend />
           {chart.byMonth ? (
-            chart.categories.map((c, i) => <Bar key={c} dataKey={c} name={c} stackId="spend" fill={PALETTE[i % PALETTE.length]} />)
+            chart.categories.map((c, i) => <Bar key={c} dataKey={c} name={formatCategory(c)} stackId="spend" fill={PALETTE[i % PALETTE.length]} />)
           ) : (
             <Bar dataKey="total" name="Total" fill={PALETTE[0]} />
           )}
@@ -101,7 +101,7 @@ function CategoryTable({ summary, currency }: { summary: Summary | undefined; cu
         <tbody>
           {chart.categories.map((c) => (
             <tr key={c}>
-              <th scope="row">{c}</th>
+              <th scope="row">{formatCategory(c)}</th>
               <td className="num">{formatMoney(chart.totals[c], currency)}</td>
             </tr>
           ))}
@@ -116,7 +116,7 @@ function CategoryTable({ summary, currency }: { summary: Summary | undefined; cu
           <th scope="col">Month</th>
           {chart.categories.map((c) => (
             <th key={c} scope="col">
-              {c}
+              {formatCategory(c)}
             </th>
           ))}
         </tr>

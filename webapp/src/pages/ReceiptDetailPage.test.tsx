@@ -34,6 +34,18 @@ describe('ReceiptDetailPage', () => {
     expect(screen.getByTestId('items-sum')).toHaveTextContent('Items add up to €10.00')
   })
 
+  it('says why a receipt failed, in one sentence', async () => {
+    setup(
+      makeReceipt({
+        status: 'FAILED',
+        failure_reason: 'The image is incomplete or damaged (the file ends early): upload it again.',
+      }),
+    )
+    expect(
+      await screen.findByText('This receipt could not be read: The image is incomplete or damaged (the file ends early): upload it again.'),
+    ).toBeInTheDocument()
+  })
+
   it('saves corrections with the version and shows the new state', async () => {
     const r = makeReceipt()
     const f = setup(r, {

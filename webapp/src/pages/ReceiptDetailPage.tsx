@@ -4,7 +4,7 @@ import { useApi } from '../api/context'
 import type { Receipt, ReceiptDetail } from '../api/types'
 import { Loading, PageHeader, ProblemAlert, StatusBadge } from '../components/common'
 import { COMMON_CATEGORIES } from '../lib/categories'
-import { formatBytes, formatDateTime } from '../lib/format'
+import { formatBytes, formatDateTime, sentence } from '../lib/format'
 import { addDecimals, compareDecimals, formatMoney, isDecimalString } from '../lib/money'
 import { pollUntilProcessed } from '../lib/poll'
 import {
@@ -465,7 +465,7 @@ export default function ReceiptDetailPage({ id, pollIntervalMs = 1500 }: { id: s
       {pollError ? <ProblemAlert error={pollError} onRetry={reload} /> : null}
       {receipt.status === 'FAILED' && (
         <div className="alert alert-error" role="alert">
-          This receipt could not be read: {receipt.failure_reason ?? 'unknown reason'}.
+          This receipt could not be read: {sentence(receipt.failure_reason ?? 'unknown reason')}
         </div>
       )}
       {receipt.status === 'NEEDS_REVIEW' && receipt.review_reasons?.length > 0 && (
