@@ -22,6 +22,7 @@ from lambda_src.common.money import CENT, MoneyError, detect_currency, parse_mon
 from lambda_src.ingest import checks
 from lambda_src.ingest.checks import Breakdown
 from lambda_src.ingest.fields import Document, Field, Row, best, merge, read_documents
+from lambda_src.ingest.legal_names import is_legal_name
 
 # A purchase can be a day "after" the upload in UTC when the shop is east of Greenwich.
 TIMEZONE_SLACK = timedelta(days=1)
@@ -244,10 +245,27 @@ def _vendor(doc: Document) -> tuple[Vendor, float | None]:
         name, confidence = _vendor_from_url(doc)
     vendor = Vendor(
         name=name or None,
+        legal_name=_legal_name(doc, name, candidates),
         address=address,
         phone=clean_text(phone.text) if phone else None,
     )
     return vendor, confidence
+
+
+def _legal_name(doc: Document, name: str, candidates: Mapping[str, Field]) -> str | None:
+    """The registered company name printed beside the brand ("Tesco" / "Tesco Stores Ltd").
+
+    The local reader names it VENDOR_LEGAL_NAME; Textract gives it as one more VENDOR_NAME,
+    recognizable by its legal-form suffix. When the only name is the registered one, it is
+    both the name and the legal name."""
+    labelled = best(doc.of("VENDOR_LEGAL_NAME"))
+    if labelled is not None and is_legal_name(clean_text(labelled.text)):
+        return clean_text(labelled.text)
+    if name and is_legal_name(name):
+        return name
+    legal = [f for text, f in candidates.items() if text != name and is_legal_name(text)]
+    chosen = max(legal, key=lambda f: f.confidence, default=None)
+    return clean_text(chosen.text) if chosen is not None else None
 
 
 def _vendor_address(doc: Document) -> str | None:

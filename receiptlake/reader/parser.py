@@ -430,7 +430,10 @@ def _wrapped_name(page: _Page, index: int, up: bool = True) -> list[int]:
         is not None
         or (len(words) <= 2 and len(page.texts[index - 1]) > 12)
     )
-    if up and index > 0 and short_name and _plain_name_row(page.texts[index - 1]):
+    # A row above that is the name's own start is the brand, not a wrapped part of it:
+    # "GREEN PHARMACY" / "GREEN PHARMACY LLC", "SHELL" / "SHELL DEUTSCHLAND GMBH".
+    brand_above = index > 0 and _compact(before_suffix).startswith(_compact(page.texts[index - 1]))
+    if up and index > 0 and short_name and not brand_above and _plain_name_row(page.texts[index - 1]):
         rows.insert(0, index - 1)
     last = page.texts[rows[-1]]
     unfinished = last.rstrip().endswith(("&", "-", "(")) or last.count("(") > last.count(")")
@@ -439,6 +442,10 @@ def _wrapped_name(page: _Page, index: int, up: bool = True) -> list[int]:
         if _plain_name_row(below) or LEGAL_SUFFIX.search(below):
             rows.append(rows[-1] + 1)
     return rows
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", text.upper())
 
 
 def _address_start(text: str) -> bool:
@@ -756,6 +763,10 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
     start = _header_end(page)
     items: list[_Item] = []
     pending: list[int] = []  # rows of text waiting for their amount (wrapped names)
+    if _first_name_in_header(page, start):
+        # "DATE 07/14/2026" / "TOOTHPASTE" / "2 x 4.11  8.22": the header seemed to go on
+        # until the first amount, but the row above it is the first item's name.
+        pending = [start - 1]
     modifiers: list[int] = []  # rows of text since the last item
     for i in range(start, summary_start):
         text = page.texts[i]
@@ -824,6 +835,27 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         item.x0 = min((c.x0 for c in desc_cells), default=price_cell.x0)
         items.append(item)
     return _fix_dollar_slips(items)
+
+
+def _first_name_in_header(page: _Page, start: int) -> bool:
+    """Whether the last header row is the name of the first item: it follows the date,
+    reads as a name, and the first priced row is a quantity row with no name of its own
+    ("2 x 4.11  8.22", "1 PC * 9.00")."""
+    if start < 2 or start >= len(page.rows) or not page.row_amounts[start]:
+        return False
+    above = page.texts[start - 1]
+    after_date = any(DATE_TEXT.search(page.texts[k]) for k in range(start - 1))
+    first = page.rows[start]
+    price_x0 = page.row_amounts[start][-1][1].x0
+    own_name = " ".join(c.text for c in first.cells if c.x1 <= price_x0 + 1 and not _only_numbers(c.text))
+    quantity_row = re.match(r"^\W*\d+(?:[.,]\d+)?\s*(?:[A-Z]{1,3}\s*)?[X×*@]", page.texts[start]) is not None
+    return (
+        after_date
+        and quantity_row
+        and _plain_name_row(above)
+        and not _HEADER_ROW.search(above)
+        and _nameless(own_name)
+    )
 
 
 def _fix_dollar_slips(items: list[_Item]) -> list[_Item]:

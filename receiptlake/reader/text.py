@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from lambda_src.common.dates import OLDEST_PLAUSIBLE, DateError, parse_date
 from lambda_src.common.money import MoneyError, parse_money
+from lambda_src.ingest.legal_names import LEGAL_SUFFIX as LEGAL_SUFFIX  # one definition, re-exported
 
 # An amount as receipts print it: optional currency, digits, two decimals. Requiring the
 # decimals keeps quantities, codes and phone numbers out of the amounts column. A decimal
@@ -50,13 +51,6 @@ REGISTRATION = re.compile(
     re.IGNORECASE,
 )
 
-# Words that make a line the registered name of a company. "BND"/"BHO" are common OCR
-# slips of "BHD" (one wrong letter), accepted after "SDN".
-LEGAL_SUFFIX = re.compile(
-    r"\b(?:SDN\.?\s*B[A-Z0-9]D|S/B|BERHAD|BHD|L\.?L\.?C|LTD|LIMITED|GMBH|INC|INCORPORATED|"
-    r"PTE|PLC|CORP(?:ORATION)?|CO\.,?\s*LTD|S\.?A\.?R\.?L|S\.?A|B\.?V|AG|KG|PTY)\b\.?",
-    re.IGNORECASE,
-)
 _SDN_SLIP = re.compile(r"\b(SDN\.?\s*)B[A-Z0-9]D\b", re.IGNORECASE)
 
 

@@ -56,6 +56,40 @@ def test_without_contact_details_the_highest_name_wins() -> None:
     assert run(resp).vendor.name == "Upper Name"
 
 
+def test_the_local_readers_legal_name_field_is_the_vendors_legal_name() -> None:
+    # Given the brand and the registered name, as the local reader labels them
+    resp = response(
+        sf("VENDOR_NAME", "GREEN PHARMACY", top=0.02),
+        sf("VENDOR_LEGAL_NAME", "Green Pharmacy LLC", top=0.05),
+        sf("TOTAL", "5.00"),
+    )
+
+    # Then the name is the brand and the legal name is kept beside it
+    vendor = run(resp).vendor
+    assert (vendor.name, vendor.legal_name) == ("GREEN PHARMACY", "Green Pharmacy LLC")
+
+
+def test_textracts_second_vendor_name_with_a_legal_suffix_is_the_legal_name() -> None:
+    # Given Textract's two VENDOR_NAME readings: the brand by the address, the company below
+    resp = response(
+        sf("VENDOR_NAME", "Shell", top=0.02),
+        sf("VENDOR_ADDRESS", "Hauptstrasse 101\n80331 Muenchen", top=0.06),
+        sf("VENDOR_NAME", "Shell Deutschland GmbH", top=0.6),
+        sf("TOTAL", "5.00"),
+    )
+
+    # Then the brand is the name and the registered company its legal name
+    vendor = run(resp).vendor
+    assert (vendor.name, vendor.legal_name) == ("Shell", "Shell Deutschland GmbH")
+
+
+def test_a_registered_name_alone_is_name_and_legal_name_and_a_brand_alone_has_none() -> None:
+    only_legal = response(sf("VENDOR_NAME", "OJC MARKETING SDN BHD"), sf("TOTAL", "5.00"))
+    assert run(only_legal).vendor.legal_name == "OJC MARKETING SDN BHD"
+    assert run(only_legal).vendor.name == "OJC MARKETING SDN BHD"
+    assert run(shop()).vendor.legal_name is None
+
+
 def test_a_name_in_the_receiver_block_is_never_the_vendor() -> None:
     resp = response(
         sf("NAME", "Customer Ltd", groups=("RECEIVER",)),

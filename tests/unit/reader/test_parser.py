@@ -236,3 +236,39 @@ def test_response_shape_matches_textract() -> None:
         for item in group["LineItems"]:
             kinds = [x["Type"]["Text"] for x in item["LineItemExpenseFields"]]
             assert "EXPENSE_ROW" in kinds and "PRICE" in kinds
+
+
+# A demo sample (receiptlake/local/samples.py) as rapidocr read it: the brand above its
+# registered name, and the first item's name right under the date, its quantity row below.
+GREEN_PHARMACY = """
+241,45,480,45,480,71,241,71,GREEN PHARMACY
+38,83,297,83,297,112,38,112,Green Pharmacy LLC
+38,121,511,121,511,147,38,147,410 Market St, San Francisco, CA 94111
+39,158,329,158,329,184,39,184,DATE 07/14/202612:24
+38,235,213,235,213,261,38,261,TOOTHPASTE
+48,272,144,272,144,299,48,299,2 x 4.11
+626,272,685,272,685,300,626,300,8.22
+37,310,170,310,170,337,37,337,SHAMPOO
+626,387,683,387,683,413,626,413,6.68
+37,538,175,538,175,565,37,565,SUBTOTAL
+611,537,685,537,685,566,611,566,14.90
+37,614,127,614,127,642,37,642,TOTAL
+595,611,684,611,684,643,595,643,$14.90
+"""
+
+
+def test_a_brand_above_its_registered_name_stays_the_brand() -> None:
+    # When the brand repeats the first words of the registered name on the row below
+    got = fields(parse(GREEN_PHARMACY))
+
+    # Then the brand is the name and the registered name is not glued onto it
+    assert got["VENDOR_NAME"] == "GREEN PHARMACY"
+    assert got["VENDOR_LEGAL_NAME"] == "Green Pharmacy LLC"
+
+
+def test_the_first_items_name_under_the_date_is_not_header() -> None:
+    # When the first item's name sits between the date and its quantity row
+    got = items(parse(GREEN_PHARMACY))
+
+    # Then it is an item like the others
+    assert [(i["ITEM"], i["PRICE"]) for i in got] == [("TOOTHPASTE", "8.22"), ("SHAMPOO", "6.68")]
