@@ -71,7 +71,7 @@ describe('upload helpers', () => {
     expect(unsupportedReason('image/tiff')).toBeNull()
     expect(unsupportedReason('application/pdf')).toBeNull()
     expect(unsupportedReason('image/heic')).toMatch(/^HEIC photos are not supported: export the photo as JPEG/)
-    expect(unsupportedReason('image/gif')).toBe('GIF images are not supported: upload a JPEG, PNG or TIFF photo or a PDF.')
+    expect(unsupportedReason('image/gif')).toBe('GIF images are not supported: upload a photo (JPEG or PNG), a TIFF scan or a PDF.')
     expect(unsupportedReason('image/svg+xml')).toMatch(/^SVG images/)
     expect(unsupportedReason('text/plain')).toMatch(/^Not a receipt photo or PDF/)
     expect(unsupportedReason(null)).toMatch(/^Not a receipt photo or PDF/)

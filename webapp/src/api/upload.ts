@@ -107,7 +107,7 @@ export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/tiff', 'applica
  * camera photos as JPEG instead of HEIC. */
 export const ACCEPT_ATTRIBUTE = ACCEPTED_TYPES.join(',')
 
-const ACCEPTED_WORDS = 'upload a JPEG, PNG or TIFF photo or a PDF'
+const ACCEPTED_WORDS = 'upload a photo (JPEG or PNG), a TIFF scan or a PDF' // ingest's words (validation.py)
 
 /** Why a file of this type cannot be uploaded, in words a person can act on (the same advice
  * ingest gives), or null when it can. */
