@@ -63,7 +63,12 @@ def _seed(args: argparse.Namespace) -> int:
         created = seed(platform.resources, platform.users[0].sub)  # type: ignore[arg-type]
     finally:
         platform.stop()
-    print(f"{created} sample receipts added for {platform.users[0].email}")
+    email = platform.users[0].email
+    print(
+        f"{created} sample receipts added for {email}"
+        if created
+        else f"the sample receipts of {email} are already there"
+    )
     return 0
 
 
