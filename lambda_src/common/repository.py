@@ -340,27 +340,28 @@ class ReceiptRepository:
     def aggregates(self, user_id: str, kind: str, from_month: str, to_month: str) -> list[AggregateRow]:
         """Aggregate rows of one kind for months ``from_month..to_month`` (YYYY-MM), non-empty only."""
         rows: list[AggregateRow] = []
-        for raw in self._aggregate_items(user_id, kind, from_month, to_month):
-            count = int(raw["count"]["N"]) if "count" in raw else 0
-            total = Decimal(raw["total"]["N"]) if "total" in raw else _ZERO
-            if count == 0 and total == 0:
-                continue
-            _, _, month, currency, *rest = raw[keys.SK]["S"].split("#", 4)
-            key = rest[0] if rest else ""
-            label = raw.get("label", {}).get("S")
-            rows.append(
-                AggregateRow(
-                    kind=kind,
-                    month=month,
-                    currency=currency,
-                    key=key,
-                    label=label or key or month,
-                    total=total,
-                    count=count,
-                    tax=Decimal(raw["tax"]["N"]) if "tax" in raw else _ZERO,
-                    tip=Decimal(raw["tip"]["N"]) if "tip" in raw else _ZERO,
+        for page in self._aggregate_pages(user_id, kind, from_month, to_month):
+            for raw in page:
+                count = int(raw["count"]["N"]) if "count" in raw else 0
+                total = Decimal(raw["total"]["N"]) if "total" in raw else _ZERO
+                if count == 0 and total == 0:
+                    continue
+                _, _, month, currency, *rest = raw[keys.SK]["S"].split("#", 4)
+                key = rest[0] if rest else ""
+                label = raw.get("label", {}).get("S")
+                rows.append(
+                    AggregateRow(
+                        kind=kind,
+                        month=month,
+                        currency=currency,
+                        key=key,
+                        label=label or key or month,
+                        total=total,
+                        count=count,
+                        tax=Decimal(raw["tax"]["N"]) if "tax" in raw else _ZERO,
+                        tip=Decimal(raw["tip"]["N"]) if "tip" in raw else _ZERO,
+                    )
                 )
-            )
         return rows
 
     def aggregate_cells(self, user_id: str, kind: str, from_month: str, to_month: str) -> list[AggregateCell]:
@@ -371,23 +372,25 @@ class ReceiptRepository:
         with Decimals that the summary would only format back into strings."""
         cells: list[AggregateCell] = []
         append = cells.append
-        for raw in self._aggregate_items(user_id, kind, from_month, to_month):
-            attr = raw.get("count")
-            count = int(attr["N"]) if attr else 0
-            attr = raw.get("total")
-            total = attr["N"] if attr else "0"
-            if not count and not Decimal(total):
-                continue
-            parts = raw[keys.SK]["S"].split("#", 4)  # AGG, kind, month, currency[, key]
-            key = parts[4] if len(parts) == 5 else ""
-            attr = raw.get("label")
-            append((parts[2], parts[3], key, (attr["S"] if attr else "") or key or parts[2], total, count))
+        for page in self._aggregate_pages(user_id, kind, from_month, to_month):
+            for raw in page:
+                attr = raw.get("count")
+                count = int(attr["N"]) if attr else 0
+                attr = raw.get("total")
+                total = attr["N"] if attr else "0"
+                if not count and not Decimal(total):
+                    continue
+                parts = raw[keys.SK]["S"].split("#", 4)  # AGG, kind, month, currency[, key]
+                key = parts[4] if len(parts) == 5 else ""
+                attr = raw.get("label")
+                label = (attr["S"] if attr else "") or key or parts[2]
+                append((parts[2], parts[3], key, label, total, count))
         return cells
 
-    def _aggregate_items(
+    def _aggregate_pages(
         self, user_id: str, kind: str, from_month: str, to_month: str
-    ) -> Iterator[dict[str, Any]]:
-        """Aggregate items of one kind in a month range, in the wire format, in key order."""
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of aggregate items of one kind in a month range, in the wire format, in key order."""
         paginator = self.client.get_paginator("query")
         for page in paginator.paginate(
             TableName=self.table_name,
@@ -408,7 +411,7 @@ class ReceiptRepository:
             },
         ):
             # Read the wire format directly: the generic deserializer was most of the time.
-            yield from page.get("Items", [])
+            yield page.get("Items", [])
 
     # ---- writes ------------------------------------------------------------------
     def create_pending(self, receipt: Receipt) -> Receipt:
