@@ -13,6 +13,7 @@ operations, binary values, errors) goes through botocore's own parser unchanged.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -30,9 +31,14 @@ _AS_SENT = frozenset({"QueryOutput"})
 class ItemsAsSentParser(JSONParser):
     """botocore's JSON parser, except that binary-free Query bodies are taken as sent."""
 
+    # Overrides the one step of botocore's JSONParser that decodes and walks the body (a
+    # botocore without it just parses as usual: the Lambda runtime brings its own boto3).
     def _handle_json_body(self, raw_body: Any, shape: Any) -> Any:
         if shape is not None and shape.name in _AS_SENT and raw_body and not _BINARY.search(raw_body):
-            return self._parse_body_as_json(raw_body)
+            try:
+                return json.loads(raw_body)
+            except ValueError:
+                pass  # botocore's own handling of a broken body
         return super()._handle_json_body(raw_body, shape)
 
 
