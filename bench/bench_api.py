@@ -1,4 +1,4 @@
-"""GET /api/analytics/summary for a user with 10,000 receipts, in process, against moto.
+"""GET /api/analytics/summary for a user with 10,000 receipts, in process, as Lambda runs it.
 
 Two ways of answering "spending per month / category / vendor for the last 24 months":
 
@@ -6,9 +6,10 @@ Two ways of answering "spending per month / category / vendor for the last 24 mo
 * the naive way, querying every receipt of the user and summing in Python.
 
 Prints p50/p99 of each and their ratio (goals: route p99 <= 20 ms, ratio >= 50x), and with
-``--write`` replaces the "API" section of bench/README.md.
+``--write`` replaces the intro and table of the "API" section of bench/README.md (the
+notes below the table are kept; update them by hand).
 
-    .venv/bin/python bench/bench_api.py [--receipts 10000] [--runs 300] [--write]
+    .venv/bin/python bench/bench_api.py [--receipts 10000] [--runs 300] [--backend fake-botocore] [--write]
 """
 
 from __future__ import annotations
@@ -426,9 +427,10 @@ def main() -> int:
     parser.add_argument(
         "--backend",
         choices=("fake", "fake-botocore", "moto"),
-        default="fake",
-        help="fake-botocore: the in-memory table's pages go through botocore's response parser "
-        "as real ones do; moto is O(partition) per query: small sizes only",
+        default="fake-botocore",
+        help="fake: the in-memory table hands over wire-format dicts; fake-botocore (default): "
+        "its pages are sent as JSON and go through the API client's response parser, as in "
+        "Lambda; moto is O(partition) per query: small sizes only",
     )
     parser.add_argument(
         "--generic-parser",
