@@ -96,6 +96,7 @@ class FakeDynamoDB:
         # item and projection.
         self._parser = parser
         self._fragments: dict[tuple[int, frozenset[str] | None], str] = {}
+        self._projections: dict[tuple[int, frozenset[str]], dict[str, Any]] = {}
         if parser is not None:
             model = boto3.client("dynamodb", region_name="eu-west-1").meta.service_model
             self._query_shape = model.operation_model("Query").output_shape
@@ -160,8 +161,9 @@ class FakeDynamoDB:
         if kw.get("ProjectionExpression"):
             names = kw.get("ExpressionAttributeNames", {})
             wanted = frozenset(names.get(n.strip(), n.strip()) for n in kw["ProjectionExpression"].split(","))
-            response["Items"] = [{k: v for k, v in item.items() if k in wanted} for item in out]
         if self._parser is None:
+            if wanted is not None:
+                response["Items"] = [self._projected(item, wanted) for item in out]
             return response
         items = ",".join(self._fragment(item, wanted) for item in out)
         rest = json.dumps({k: v for k, v in response.items() if k != "Items"})
@@ -169,6 +171,13 @@ class FakeDynamoDB:
         http = {"body": body, "headers": {"x-amzn-requestid": "bench"}, "status_code": 200}
         parsed: dict[str, Any] = self._parser.parse(http, self._query_shape)
         return parsed
+
+    def _projected(self, item: dict[str, Any], wanted: frozenset[str]) -> dict[str, Any]:
+        """The item with the projected attributes only (cached: the server's work)."""
+        key = (id(item), wanted)
+        if key not in self._projections:
+            self._projections[key] = {k: v for k, v in item.items() if k in wanted}
+        return self._projections[key]
 
     def _fragment(self, item: dict[str, Any], wanted: frozenset[str] | None) -> str:
         """The item as DynamoDB's JSON, projected (cached: producing it is the server's work)."""
