@@ -70,8 +70,8 @@ MONTHS = 24
 README = REPO_ROOT / "bench" / "README.md"
 BACKENDS = {
     "fake": "in-memory DynamoDB with wire-format items and 1 MB pages, in process",
-    "fake-botocore": "the same, pages sent as DynamoDB's JSON, parsed by the API client's parser",
-    "fake-botocore-generic": "the same, pages sent as DynamoDB's JSON, parsed by botocore's generic parser",
+    "fake-botocore": "in-memory DynamoDB, 1 MB pages sent as DynamoDB's JSON, parsed by the API client",
+    "fake-botocore-generic": "in-memory DynamoDB, 1 MB pages sent as DynamoDB's JSON, botocore's own parser",
     "moto": "moto in process, through botocore",
 }
 
