@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from lambda_src.api.insights import INSIGHTS_SK, write_insights
-from lambda_src.api.schemas import Anomaly, Forecast, InsightSet
+from lambda_src.api.schemas import Anomaly, Forecast, InsightSet, Summary
 from lambda_src.common import keys
 from lambda_src.common.model import Receipt, Status
 from tests.functional.api.conftest import ApiWorld
@@ -112,6 +112,52 @@ def test_summary_equals_a_recomputation_from_receipts(world: ApiWorld, alice: Us
                     assert g["key"] == g["month"] == g["label"]
 
 
+def _top_keys(groups: dict[str, tuple[str, int]], group: str, top: int) -> set[str]:
+    """The ``top`` keys of one currency's recomputed groups: largest total over the
+    period, then most receipts, then the key (months when grouping by month)."""
+    sums: dict[str, list] = defaultdict(lambda: [Decimal(0), 0])
+    for full_key, (total, count) in groups.items():
+        key = full_key if group == "month" else full_key.split("|", 1)[1]
+        sums[key][0] += Decimal(total)
+        sums[key][1] += count
+    ranked = sorted(sums, key=lambda k: (-sums[k][0], -sums[k][1], k))
+    return set(ranked[:top])
+
+
+def test_summary_top_equals_a_recomputation_from_receipts(world: ApiWorld, alice: User) -> None:
+    _random_history(world, alice, n=24, seed=11)
+    current = list(world.repo.iter_receipts(alice.sub))
+    for group in ("month", "category", "vendor"):
+        params = {"from": "2026-01", "to": "2026-12", "group": group}
+        full = world.http.get("/api/analytics/summary", params=params, headers=alice.headers).json()
+        expected_all = _recompute(current, group)
+        for top in (1, 2, 3, 1000):
+            response = world.http.get(
+                "/api/analytics/summary", params={**params, "top": top}, headers=alice.headers
+            )
+            assert response.status_code == 200, response.text
+            body = Summary.model_validate_json(response.text).model_dump(mode="json", by_alias=True)
+            assert body == response.json()
+            # currency totals and counts are the whole period's, whatever ``top`` keeps
+            assert [(c["currency"], c["total"], c["count"]) for c in body["currencies"]] == [
+                (c["currency"], c["total"], c["count"]) for c in full["currencies"]
+            ]
+            for c in body["currencies"]:
+                groups = expected_all[c["currency"]]
+                kept = _top_keys(groups, group, top)
+                expected = {
+                    k: (Decimal(t), n)
+                    for k, (t, n) in groups.items()
+                    if (k if group == "month" else k.split("|", 1)[1]) in kept
+                }
+                assert {g["key"]: (Decimal(g["total"]), g["count"]) for g in c["groups"]} == expected
+                # the same rows in the same order as without ``top``, fewer of them
+                full_groups = next(f["groups"] for f in full["currencies"] if f["currency"] == c["currency"])
+                assert c["groups"] == [g for g in full_groups if g["key"] in expected]
+            if top == 1000:
+                assert body == full
+
+
 def test_summary_defaults_and_validation(world: ApiWorld, alice: User) -> None:
     body = world.http.get("/api/analytics/summary", headers=alice.headers).json()
     assert body["group"] == "month" and body["currencies"] == []
@@ -121,6 +167,9 @@ def test_summary_defaults_and_validation(world: ApiWorld, alice: User) -> None:
         {"to": "26-01"},
         {"group": "day"},
         {"from": "2026-05", "to": "2026-01"},
+        {"group": "vendor", "top": "0"},
+        {"group": "vendor", "top": "1001"},
+        {"group": "vendor", "top": "ten"},
     ):
         response = world.http.get("/api/analytics/summary", params=params, headers=alice.headers)
         assert response.status_code == 400, params

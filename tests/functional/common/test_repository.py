@@ -231,3 +231,39 @@ def test_erase_user_removes_everything_of_that_user_only(repo: ReceiptRepository
     assert erased["receipt"] == 1 and erased["aggregate"] >= 3
     assert repo.get("alice", "r1") is None and month_totals(repo, "alice") == {}
     assert repo.get("bob", "r1") is not None
+
+
+def test_aggregate_cells_are_the_aggregate_rows_as_sent(repo: ReceiptRepository) -> None:
+    for rid, vendor, day, total in (
+        ("r1", "Corner Shop", date(2026, 3, 14), "12.40"),
+        ("r2", "CORNER SHOP ", date(2026, 3, 20), "7.6"),
+        ("r3", None, date(2026, 4, 2), "100"),
+        ("r4", "Baker", date(2026, 5, 2), "3.00"),
+    ):
+        repo.create_pending(Receipt(receipt_id=rid, user_id="alice"))
+        repo.complete(
+            read_result(
+                repo, "alice", rid, vendor=Vendor(name=vendor), purchase_date=day, total=Decimal(total)
+            )
+        )
+    repo.delete("alice", "r4")  # leaves May's items at zero: neither form lists them
+    for kind in ("M", "C", "V"):
+        rows = repo.aggregates("alice", kind, "2026-01", "2026-12")
+        cells = repo.aggregate_cells("alice", kind, "2026-01", "2026-12")
+        assert rows and [(r.month, r.currency, r.key, r.label, r.total, r.count) for r in rows] == [
+            (m, c, k, label, Decimal(total), n) for m, c, k, label, total, n in cells
+        ]
+        assert all(isinstance(cell[4], str) for cell in cells)
+        assert all(month < "2026-05" for month, *_ in cells)
+    # one vendor key for both spellings, labelled with the last; the amount as the table
+    # sent it (moto keeps "20.00", DynamoDB would send "20")
+    [(month, currency, key, label, total, count)] = repo.aggregate_cells("alice", "V", "2026-03", "2026-03")
+    assert (month, currency, key, label, Decimal(total), count) == (
+        "2026-03",
+        "EUR",
+        "corner-shop",
+        "CORNER SHOP ",
+        Decimal("20"),
+        2,
+    )
+    assert repo.aggregate_cells("alice", "V", "2026-04", "2026-04")[0][2:4] == ("unknown", "Unknown vendor")
