@@ -60,10 +60,10 @@ _TOTAL_STRONG = re.compile(
     r"TOTAL\s*(?:SALES?|AMOUNT|AMT)?\s*\(?\s*INCL|TOTAL\s*INC\b|TOTAL\s*AMOUNT|TOTAL\s*AMT|"
     r"JUMLAH|TOTAL\s*SALES?|TOTAL\s*\w*\s*(?:RM|MYR|USD|EUR|SGD)\b|TOTAL\s*PAYMENT|"
     r"NETT?\s*AMOUNT|TOTAL\s*EUROS?|AMOUNT\s*PAYABLE|TOTAL\s*TO\s*PAY|TOTAL\s*DUE|"
-    r"\bSUMME\b|\bTOTAL\s*TTC|PAYABLE|^\W*DUE\b|SUMME|\bSALDO\b|ZU\s*ZAHLEN|\bGESAMT"
+    r"\bSUMME\b|\bTOTAL\s*TTC|PAYABLE|^\W*DUE\b|\bSALDO\b|ZU\s*ZAHLEN|\bGESAMT"
 )
 _TOTAL_WEAK = re.compile(r"T[O0D]TA[L1I]|\bTTL\b|\bTL\b|\bAMOUNT\b|\bAMT\b|\bBALANCE\b|\bTOT\b")
-_ROUNDING = re.compile(r"ROUND|ROUDING|ROUNDG|\bRNDG|ADJ(?:USTMENT)?\b")
+_ROUNDING = re.compile(r"\bROUND|ROUDING|ROUNDG|\bRNDG|\bADJ(?:USTMENT)?\b")
 _TAX = re.compile(r"\bGST\b|\bTAX\b|\bVAT\b|\bSST\b|\bHST\b|\bPST\b|\bMWST\b|\bTVA\b|\bIVA\b")
 _TAX_NOT = re.compile(r"INVOICE|\bID\b|\bREG|\bNO\b|SUMMARY|\bCODE|@|INCL|EXCL|%\s*$")
 _TIP = re.compile(r"\bTIPS?\b|GRATUITY|SERVICE\s*(?:CHARGE|CHG)|\bSVC\b|\bS/?C\b")
@@ -740,9 +740,10 @@ class _Item:
 
 
 _ITEM_SKIP = re.compile(
-    r"TOTAL|SUB\s*-?TOTAL|\bTAX\b|\bGST\b|\bVAT\b|CASH|CHANGE|ROUND|BALANCE|TENDER|PAYMENT|"
-    r"\bVISA\b|MASTER|\bCARD\b|\bDUE\b|\bPAID\b|SAVING|DISCOUNT|\bTIPS?\b|GRATUITY|SERVICE\s*CHARGE|"
-    r"MWST|M[UW]ST\b|TTL|\bNET\b|\bNETTO\b|\bSUMME|\bSALDO\b|\bBAR\b|\bEURO?\W*$|\bTAX\d|"
+    r"TOTAL|SUB\s*-?TOTAL|\bTAX\b|\bGST\b|\bVAT\b|\bCASH\b|\bCHANGE\b|\bROUND|\bBALANCE\b|"
+    r"\bTENDER(?:ED)?\b|\bPAYMENT|\bVISA\b|\bMASTER|\bCARD\b|\bDUE\b|\bPAID\b|SAVING|DISCOUNT|\bTIPS?\b|"
+    r"GRATUITY|SERVICE\s*CHARGE|MWST|M[UW]ST\b|\b(?:SUB)?TTL\b|\bNET\b|\bNETTO\b|\bSUMME\b|\bSALDO\b|"
+    r"^\W*BAR\b\W*(?:EUR\W*)?$|\bEURO?\W*$|\bTAX\d|"
     r"\bAMOUNT\b|\bBALANCE\b|^\W*-{2,}|\bGEGEBEN|R[UÜ]CKGELD|\bTTC\b|\bHT\b|\bSUBTOT\b|\bDISC\b|"
     r"\bCOUPON\b|\bTAXABLE\b|\bBTW\b|\bTOTAAL\b|SOUS-?T[OA]TAL|GROSS\s*SALES|\bEXEMPT\b|IMPUESTO|IMPONIBLE|"
     r"\bUKUPNO\b|\bRENDU\b|EAT\s*IN\b|TAKE\s*OUT\b"
