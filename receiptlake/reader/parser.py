@@ -794,6 +794,11 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         if re.search(r"[A-Za-z]{2,}", head):
             desc = (desc + " " + head).strip()
             desc_lines.append(price_cell.line)
+        if _nameless(desc) and _PRICE_NOTE.search(desc) and not pending:
+            # A price note under an item already read: "ItemPrice 12.00 YouSave 9.60",
+            # "RegPrice 13.96 CardSav 3.96", "REGULAR PRICE 1099.99", "NETT PRICE 22.20".
+            modifiers = []
+            continue
         if _nameless(desc) and pending:
             # The name was printed on the row(s) above: "KF MODELLING CLAY" / "1 PC * 9.00".
             # A price note is dropped: "B8-20 TOP" / "ItemPrice 32.00 YouSave 25.60 6.40".
@@ -803,10 +808,13 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
             desc_lines = [ln for p in pending for ln in page.rows[p].lines] + desc_lines
         elif items and modifiers:
             # Rows without a price between two named items belong to the one above
-            # ("Meal-Spcy Sand" / "Spcy Sand" / "Fries MD"), when set in from its name.
+            # ("Meal-Spcy Sand" / "Spcy Sand" / "Fries MD"), when set in from its name by a
+            # few characters; a department title centred over the next items ("GROC
+            # NONEDIBLE") is set in further and is not part of the item above.
             prev = items[-1]
             x0 = min((c.x0 for c in page.rows[modifiers[0]].cells), default=0.0)
-            if x0 > prev.x0 + 0.5 * page.rows[modifiers[0]].h:
+            h = page.rows[modifiers[0]].h
+            if prev.x0 + 0.5 * h < x0 < prev.x0 + 4 * h:
                 prev.description = " ".join([prev.description, *(page.rows[k].text for k in modifiers)])
                 prev.desc_lines = prev.desc_lines + [ln for k in modifiers for ln in page.rows[k].lines]
         pending = []
@@ -818,6 +826,11 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         lead = re.match(r"^\s*(\d{1,2})\s*[xX×*]?\s+(?=[A-Za-z])", desc)
         if lead and len(desc) > len(lead.group(0)) + 2:
             quantity = quantity or lead.group(1)
+            desc = desc[lead.end() :]
+        # "4@2.50 NV CASHEW ROASTED 10.00": count and unit price before the name.
+        lead = re.match(r"^\s*(\d{1,3})\s*@\s*[$€£]?(\d*[.,]\d{2})\s+(?=\S*[A-Za-z]{2})", desc)
+        if lead:
+            quantity, unit_price = quantity or lead.group(1), unit_price or lead.group(2)
             desc = desc[lead.end() :]
         desc = re.sub(r"\s*[$€£¥]\s*$", "", desc)
         desc = _ARTICLE_NUMBER.sub("", _MEASURE.sub("", desc)).strip()
@@ -846,8 +859,8 @@ _UNIT = re.compile(r"\b\d*\s*(?:PCS?|EA|UNITS?|KG|G|ML|L|X|@|NOS|BTL|PKT)\b|[*@x
 
 # Price notes under an item's name: "ItemPrice 46.00 YouSave 36.80", "was 8.14 now".
 _PRICE_NOTE = re.compile(
-    r"\b(?:I[TF]EM\s*PRICE|REG(?:ULAR)?\.?\s*PRICE|YOU\s*SAVED?|WAS|NOW|SAVE|CARD\s*SAV\w*|FINAL\s*PRICE|"
-    r"PACKAGE\s*PRICE|ITEM\s*CODE)\b",
+    r"\b(?:I[TF]EM\s*PRICE|RE[GS](?:ULAR)?\.?\s*PRICE|YOU\s*SAVED?|WAS|NOW|SAVE|CARD\s*SAV\w*|FINAL\s*PRICE|"
+    r"PACKAGE\s*PRICE|ITEM\s*CODE|NETT?\s*PRICE|UNIT\s*PRICE)\b",
     re.IGNORECASE,
 )
 

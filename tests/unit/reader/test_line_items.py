@@ -493,6 +493,68 @@ GROCERY_CASH_WORD = """
 """
 
 
+# Image_29/14/6ef9f7a607c44e85e9ee46f73946f896ab89f56c.jpeg: a price note under each item
+# ("ItemPrice 12.00 YouSave 9.60") with its own amount, and no name row waiting above it.
+OUTLET = """
+207,193,273,193,273,215,207,215,Layton
+168,210,329,208,329,233,168,236,Layton, UT 84041
+172,229,312,229,312,254,172,254,(801) 497-0698
+47,268,188,265,189,291,47,293,09-19-09 5:59P
+217,266,454,262,454,287,217,290,0778/0004/0324/9 1516XXX
+47,287,407,281,407,307,47,313,ID# 999-9080-9082-4054-9221-9596-7568
+48,341,355,337,355,365,48,369,TODD GRLS APPAR 400898406210 C
+382,339,455,339,455,362,382,362,2.40 T1
+67,362,221,359,221,384,67,386,ItemPrice 12.00
+245,360,371,357,371,383,245,385,YouSave 9.60
+49,380,354,374,354,402,49,408,TODDLER APPAREL 716042767626 C
+380,376,456,373,457,400,381,402,2.40 T1
+67,399,221,397,221,422,67,425,ItemPrice 12.00
+247,397,372,395,372,420,247,423,YouSave 9.60
+48,416,359,412,360,439,48,444,INFANT APPAREL 400898294589C
+382,413,457,413,457,438,382,438,2.00 T1
+68,436,221,434,221,460,68,462,ItemPrice 10.00
+248,434,371,431,372,456,248,460,YouSave 8.00
+48,455,359,450,360,478,48,482,INFANT APPAREL 400898294756 C
+382,450,457,448,458,474,383,477,2.00 T1
+69,474,222,474,222,498,69,498,ItemPrice 10.00
+249,471,372,471,372,496,249,496,YouSave 8.00
+51,493,355,488,355,514,51,519,T0DD GRLS APPAR 400898319824 C
+383,489,457,486,458,512,384,514,2.40 T1
+69,511,222,509,222,534,69,537,ItemPrice 12.00
+249,510,373,508,373,532,249,535,YouSave 9.60
+252,544,333,544,333,570,252,570,SUBTOTAL
+376,545,430,545,430,569,376,569,11.20
+61,567,98,567,98,593,61,593,T1=
+127,567,260,564,261,590,127,592,11.20 @ 6.5%
+298,564,335,564,335,589,298,589,TAX
+382,562,432,562,432,589,382,589,0.73
+279,583,339,583,339,625,279,625,TOTAL
+362,581,434,581,434,626,362,626,$11.93
+"""
+
+# Image_80/7/412d297566c6fd4c826700d1d1e1e772f5e91dab.jpeg: count and unit price before the
+# name ("4@2.50 NV CASHEW ROASTED"), price notes ("RegPrice 13.96 CardSav 3.96") and a
+# department title centred over the next items ("GROC NONEDIBLE").
+SUPERMARKET = """
+188,38,776,43,776,132,187,128,SAFEWAY
+773,108,805,108,805,132,773,132,TM
+332,188,661,188,661,219,332,219,WELCOME TO SAFEWAY!
+435,273,570,273,570,309,435,309,GROCERY
+152,329,632,335,632,374,152,368,4@2.50 NV CASHEW ROASTED
+732,333,863,330,864,371,733,373,10.00 F
+145,363,425,367,425,405,145,401,RegPrice 13.96
+494,369,727,369,727,405,494,405,CardSav 3.96
+138,395,388,400,387,442,137,438,Mfr. eCoupon
+761,398,861,398,861,439,761,439,1.00-
+376,473,665,473,665,511,376,511,GROC NONEDIBLE
+121,539,635,545,634,594,121,588,3@1.49 SPRAY N WASH LIO
+782,539,906,537,907,581,783,584,4.47 T
+117,581,425,586,425,632,116,627,RegPrice 12.87
+499,586,758,583,759,625,499,629,CardSav 8.40
+369,669,663,666,664,713,369,716,MISCELLANEOUS
+"""
+
+
 def pairs(text: str) -> list[tuple[str, str]]:
     return [(i["ITEM"], i["PRICE"]) for i in items(parse(text))]
 
@@ -594,3 +656,26 @@ def test_summary_words_inside_item_names_do_not_end_the_items() -> None:
 def test_item_name_starting_with_a_payment_word_is_an_item() -> None:
     # Given "CASHM.BATH.TISS 2.99" rows, When parsed, Then they are items, not a cash payment
     assert pairs(GROCERY_CASH_WORD) == [("CASHM.BATH.TISS", "2.99"), ("CASHM.BATH.TISS.", "2.99")]
+
+
+def test_price_note_rows_under_an_item_are_not_items() -> None:
+    # Given items each followed by "ItemPrice 12.00 YouSave 9.60", When parsed,
+    # Then only the items are read, not the savings
+    assert pairs(OUTLET) == [
+        ("TODD GRLS APPAR", "2.40"),
+        ("TODDLER APPAREL", "2.40"),
+        ("INFANT APPAREL", "2.00"),
+        ("INFANT APPAREL", "2.00"),
+        ("T0DD GRLS APPAR", "2.40"),
+    ]
+
+
+def test_count_at_unit_price_before_the_name_and_department_titles() -> None:
+    # Given "4@2.50 NV CASHEW ROASTED 10.00", a price note and a centred "GROC NONEDIBLE"
+    got = items(parse(SUPERMARKET))
+    # When parsed, Then the count and unit price leave the name, the title joins no item
+    assert [(i["ITEM"], i["PRICE"]) for i in got] == [
+        ("NV CASHEW ROASTED", "10.00"),
+        ("SPRAY N WASH LIO", "4.47"),
+    ]
+    assert (got[0]["QUANTITY"], got[0]["UNIT_PRICE"]) == ("4", "2.50")
