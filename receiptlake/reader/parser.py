@@ -18,7 +18,8 @@ reads local and AWS results the same way:
 - ``INVOICE_RECEIPT_DATE`` value is the date as printed, cut from its time
   ("09/03/20184:21:23PM" -> "09/03/2018"); parse it with day_first from the currency.
 - Amount values are the printed amount text ("RM 9.00", "3,10"); negative amounts keep
-  their sign ("-0.02").
+  their sign ("-0.02"); an amount printed without its leading zero gets it (".88" ->
+  "0.88").
 - ``LineItemGroups``: one group; each line item has ITEM, PRICE (the line's amount),
   QUANTITY and UNIT_PRICE when printed, and EXPENSE_ROW (the whole row's text).
 """
@@ -44,6 +45,7 @@ from receiptlake.reader.text import (
     amounts,
     find_date,
     fix_legal_suffix,
+    with_leading_zero,
 )
 
 # --- label vocabularies (matched on upper-case text with spaces collapsed) -------------
@@ -715,7 +717,7 @@ def _amount_field(page: _Page, kind: str, entry: _Entry, conf: float) -> _Field:
     label_lines = [c.line for c in row.cells if c is not entry.cell and not amounts(c.text)]
     return _Field(
         kind,
-        entry.printed,
+        with_leading_zero(entry.printed),
         [entry.cell.line],
         conf,
         label_text=entry.label or None,
@@ -740,7 +742,7 @@ class _Item:
 
 
 _ITEM_SKIP = re.compile(
-    r"TOTAL|SUB\s*-?TOTAL|\bTAX\b|\bGST\b|\bVAT\b|\bCASH\b|\bCHANGE\b|\bROUND|\bBALANCE\b|"
+    r"TOTAL|SUB\s*-?TOTAL|\bTAX\b|\bGST\b|\bVAT\b|\bHST\b|\bPST\b|\bCASH\b|\bCHANGE\b|\bROUND|\bBALANCE\b|"
     r"\bTENDER(?:ED)?\b|\bPAYMENT|\bVISA\b|\bMASTER|\bCARD\b|\bDUE\b|\bPAID\b|SAVING|DISCOUNT|\bTIPS?\b|"
     r"GRATUITY|SERVICE\s*CHARGE|MWST|M[UW]ST\b|\b(?:SUB)?TTL\b|\bNET\b|\bNETTO\b|\bSUMME\b|\bSALDO\b|"
     r"^\W*BAR\b\W*(?:EUR\W*)?$|\bEURO?\W*$|\bTAX\d|"
@@ -834,7 +836,9 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
             desc = desc[lead.end() :]
         desc = re.sub(r"\s*[$€£¥]\s*$", "", desc)
         desc = _ARTICLE_NUMBER.sub("", _MEASURE.sub("", desc)).strip()
-        item = _Item(desc, desc_lines, printed, price_cell.line, quantity, unit_price, row.lines)
+        item = _Item(
+            desc, desc_lines, with_leading_zero(printed), price_cell.line, quantity, unit_price, row.lines
+        )
         item.x0 = min((c.x0 for c in desc_cells), default=price_cell.x0)
         items.append(item)
     return _fix_dollar_slips(items)
@@ -900,6 +904,7 @@ def _quantity(
     unit_price = None
     if len(cells) >= 2:
         unit_value, _, unit_text = cells[-2]
+        unit_text = with_leading_zero(unit_text)
         if quantity and unit_value * Decimal(quantity) == amount:
             unit_price = unit_text
         elif (
