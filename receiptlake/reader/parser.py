@@ -755,8 +755,35 @@ _QTY = re.compile(
 )
 
 
+def _items_start(page: _Page) -> int:
+    """The first row that can be an item. A photo cut off above the items starts with
+    them ("3@2.00 BC FRUIT RULL UPS 6.00 F" on the first row): the header's three rows are
+    not taken for the vendor's then, when a top row already reads like an item row
+    (letters, then an amount with cents, no date, phone, address or summary word)."""
+    end = _header_end(page)
+    if not page.rows:
+        return end
+    left = min(c.x0 for r in page.rows for c in r.cells)
+    right = max(c.x1 for r in page.rows for c in r.cells)
+    for i in range(min(end, 3)):
+        text = page.texts[i]
+        found = page.row_amounts[i]
+        if (
+            found
+            and found[-1][1].x0 > (left + right) / 2
+            and i not in page.whole_rows
+            and re.search(r"[A-Z]{3,}", AMOUNT.sub(" ", text))
+            and not DATE_TEXT.search(text)
+            and not PHONE.search(text)
+            and not _ADDRESS_WORD.search(AMOUNT.sub(" ", text))
+            and not _ITEM_SKIP.search(AMOUNT.sub(" ", text))
+        ):
+            return i
+    return end
+
+
 def _line_items(page: _Page, summary_start: int) -> list[_Item]:
-    start = _header_end(page)
+    start = _items_start(page)
     items: list[_Item] = []
     pending: list[int] = []  # rows of text waiting for their amount (wrapped names)
     modifiers: list[int] = []  # rows of text since the last item

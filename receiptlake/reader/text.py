@@ -17,7 +17,7 @@ AMOUNT = re.compile(
     r"(?<![\w.,/:-])(?P<neg>-)?\s?"
     r"(?:RM|MYR|USD|EUR|SGD|GBP|AED|CHF|AUD|CAD|HKD|JPY|INR|IDR|THB|PHP|NZD|ZAR|CNY|RMB|"
     r"S\$|US\$|A\$|C\$|HK\$|\$|€|£|¥|₹)?\s?"
-    r"(?P<num>\d{1,3}(?:[,.' ]\d{3})*[.,]\s?\d{2}|\d+[.,]\s?\d{2}|(?<![\d.,])\.\d{2})"
+    r"(?P<num>\d{1,3}(?:[,.' ]\d{3})*[.,]\s?\d{2}|\d+[.,]\s?\d{2}|(?:^|(?<=[\s$€£¥(-]))\.\d{2})"
     r"(?P<trail>-)?(?![\d.,]*\d)"
 )
 

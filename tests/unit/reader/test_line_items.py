@@ -612,6 +612,22 @@ GROCER_CENTS = """
 """
 
 
+# Image_4/0/e4a3117f4d44df4985c77d5d1b1730778a2eab81.jpeg: the photo starts at the items
+# (no vendor header above them).
+CUT_OFF = """
+1186,122,1395,128,1393,184,1185,178,GROCERY
+765,196,1484,206,1483,266,764,257,3@2.00 BC FRUIT RULL UPS
+1658,204,1847,198,1849,263,1660,270,6.00 F
+763,242,1151,250,1150,313,762,305,ResPrice 8.97
+1273,255,1624,255,1624,310,1273,310,CardSav 2.97
+760,287,1260,295,1259,357,759,349,BC FRUIT ROLL UPS
+1663,292,1856,287,1859,349,1665,355,2.00 F
+758,333,1149,341,1147,403,757,395,ResPrice 2.99
+1271,342,1600,342,1600,398,1271,398,CardSav .99
+1103,435,1489,435,1489,491,1103,491,MISCELLANEOUS
+"""
+
+
 def pairs(text: str) -> list[tuple[str, str]]:
     return [(i["ITEM"], i["PRICE"]) for i in items(parse(text))]
 
@@ -750,3 +766,9 @@ def test_amounts_without_a_leading_zero_are_prices() -> None:
     ]
     assert ("AIM TOOTHPASTE", "0.85") in got
     assert fields(parse(GROCER_CENTS))["TAX"] == "0.50"
+
+
+def test_items_on_the_first_rows_of_a_photo_cut_off_above_them() -> None:
+    # Given a photo whose first rows are "GROCERY" and "3@2.00 BC FRUIT RULL UPS 6.00 F"
+    # When parsed, Then the first row with an amount is an item, not the vendor's header
+    assert pairs(CUT_OFF) == [("BC FRUIT RULL UPS", "6.00"), ("BC FRUIT ROLL UPS", "2.00")]
