@@ -145,8 +145,31 @@ class _Page:
         self.texts = [_upper(r.text) for r in self.rows]
         self.currency = detect_currency(" ".join(r.text for r in self.rows))
         self.row_amounts = [self._amount_cells(r) for r in self.rows]
+        self._glued_tax_codes()
         self.whole_rows: set[int] = set()  # rows whose amount is a whole number
         self._integer_prices()
+
+    def _glued_tax_codes(self) -> None:
+        """A tax-class digit printed after each amount ("9,90 1") is read glued to it
+        where the space was narrow ("12,001", "14,901"): when at least two amounts at the
+        ends of rows carry the same digit, an amount with that digit glued on ending a row
+        is that amount."""
+        codes: dict[str, int] = {}
+        for row in self.rows:
+            m = re.search(r"\d[.,]\d{2}\s+(\d)\s*$", row.cells[-1].text)
+            if m:
+                codes[m.group(1)] = codes.get(m.group(1), 0) + 1
+        for code, count in codes.items():
+            if count < 2:
+                continue
+            glued = re.compile(rf"(.*?\s|)(-?[$€£]?\s?\d{{1,3}}(?:[.,]\d{{3}})*[.,]\d{{2}}){code}\s*")
+            for i, row in enumerate(self.rows):
+                last = row.cells[-1]
+                m = glued.fullmatch(last.text)
+                if m and not any(cell is last for _, cell, _ in self.row_amounts[i]):
+                    found = amounts(m.group(2))
+                    if found:
+                        self.row_amounts[i].append((found[-1][0], last, m.group(2).strip()))
 
     def _integer_prices(self) -> None:
         """Receipts in currencies without cents print whole amounts ("Sop Buntut 69,000",
@@ -246,10 +269,13 @@ def _header_end(page: _Page) -> int:
     for i, text in enumerate(page.texts):
         # "NO.53 55,57 & 59, JALAN SAGU 18," holds a decimal-comma lookalike: an address
         # row does not end the header.
+        rest = text
+        for _, _, printed in page.row_amounts[i]:
+            rest = rest.replace(printed.upper(), " ", 1)  # also "12,00" read out of "12,001"
         priced = bool(page.row_amounts[i]) and not (
             i not in page.whole_rows
             and all("." not in a[2] for a in page.row_amounts[i])
-            and _ADDRESS_WORD.search(AMOUNT.sub(" ", text).rstrip(", "))
+            and _ADDRESS_WORD.search(AMOUNT.sub(" ", rest).rstrip(", "))
             and i < 12
         )
         if i >= 3 and (priced or (_HEADER_ROW.search(text) and len(text) < 60)):
