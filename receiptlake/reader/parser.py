@@ -813,10 +813,17 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
     items: list[_Item] = []
     pending: list[int] = []  # rows of text waiting for their amount (wrapped names)
     modifiers: list[int] = []  # rows of text since the last item
-    for i in range(start, summary_start):
+    for i in range(start, len(page.rows)):
         text = page.texts[i]
         cells = page.row_amounts[i]
-        if _ITEM_SKIP.search(AMOUNT.sub(" ", text)):
+        named_total = _named_total(text, cells, items)
+        if named_total and i >= summary_start:
+            # The summary was taken to start at this product: it starts at the first
+            # priced summary row after it instead (the break below).
+            summary_start = len(page.rows)
+        if i >= summary_start:
+            break
+        if _ITEM_SKIP.search(AMOUNT.sub(" ", text)) and not named_total:
             if (
                 items
                 and cells
@@ -895,6 +902,19 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         item.x0 = min((c.x0 for c in desc_cells), default=price_cell.x0)
         items.append(item)
     return _fix_dollar_slips(items)
+
+
+def _named_total(text: str, cells: list[tuple[Decimal, Placed, str]], items: list[_Item]) -> bool:
+    """A product whose name holds TOTAL ("1 LIST TOTAL CARE 3.2Z 2.77T", "TOTAL 03
+    001600027484 3.54 N"): TOTAL is the row's only summary word and its amount is below an
+    item's already read, which a receipt's total cannot be."""
+    words = [m.group(0) for m in _ITEM_SKIP.finditer(AMOUNT.sub(" ", text))]
+    if not words or any(w != "TOTAL" for w in words) or not cells or not items:
+        return False
+    if re.search(r"\bTOTAL\s*:|TOTAL\W*$", AMOUNT.sub(" ", text)):
+        return False  # "TOTAL: 5.58", "TOTAL 5.58": a label
+    prices = [v for it in items for v, _ in amounts(it.price)]
+    return bool(prices) and Decimal(0) <= cells[-1][0] < max(prices)
 
 
 def _fix_dollar_slips(items: list[_Item]) -> list[_Item]:
