@@ -109,7 +109,13 @@ _POSTCODE = re.compile(r"(?<![\d-])\d{5}(?![\d-])|\b[A-Z]{2}\s+\d{5}\b|\b\d{4,6}
 _STRICT_POSTCODE = re.compile(r"(?<![\d&/-])\d{5}(?![\d-])(?!\s*&)")
 _STREET_NUMBER = re.compile(r"^\s*(?:NO\.?\s*\d|LOT\s|\d+[A-Z]?\s*[,&-]|\d{1,4}[A-Z]?\s+[A-Z])")
 
-_HEADER_ROW = re.compile(r"\b(?:QTY|QUANTITY|DESC(?:RIPTION)?|ITEMS?|PRICE|AMOUNT|AMT|TOTAL|U/?P|RM)\b")
+_HEADER_ROW = re.compile(
+    r"\b(?:QTY|QUANTITY|DESC(?:RIPTION)?|ITEMS?|PRICE|AMOUNT|AMT|TOTAL|U/?P|RM|"
+    # the same columns in Spanish, French, German, Italian and Dutch receipts
+    r"CANT(?:IDAD)?|DESCRIPCI[OÓ]N|PRECIO|IMPORTE|ART[IÍ]CULO|QT[EÉ]|PRIX|D[EÉ]SIGNATION|MONTANT|"
+    r"MENGE|BEZEICHNUNG|PREIS|BETRAG|ARTIKEL|QUANTIT[AÀ]|DESCRIZIONE|PREZZO|IMPORTO|AANT(?:AL)?|OMSCHRIJVING|"
+    r"PRIJS|BEDRAG)\b"
+)
 
 
 # A whole amount: "69,000", "24.000", "1600", "80" (not "1": counts stand alone too).
@@ -768,7 +774,7 @@ class _Item:
 
 
 _ITEM_SKIP = re.compile(
-    r"TOTAL|SUB\s*-?TOTAL|\bTAX\b|\bGST\b|\bVAT\b|\bHST\b|\bPST\b|\bCASH\b|\bCHANGE\b|\bROUND|\bBALANCE\b|"
+    r"TOTAL|SUB\s*-?TOTAL|\bTAX\b|\bGST\b|\bVAT\b|\bHST\b|\bPST\b|\bIVA\b|\bCASH\b|\bCHANGE\b|\bROUND|\bBALANCE\b|"
     r"\bTENDER(?:ED)?\b|\bPAYMENT|\bVISA\b|\bMASTER|\bCARD\b|\bDUE\b|\bPAID\b|SAVING|DISCOUNT|\bTIPS?\b|"
     r"GRATUITY|SERVICE\s*CHARGE|MWST|M[UW]ST\b|\b(?:SUB)?TTL\b|\bNET\b|\bNETTO\b|\bSUMME\b|\bSALDO\b|"
     r"^\W*BAR\b\W*(?:EUR\W*)?$|\bEURO?\W*$|\bTAX\d|"
@@ -835,7 +841,12 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
             continue
         if not cells:
             words = re.sub(r"[^A-Z]", "", text)
-            if len(words) >= 2 and not _HEADER_ROW.fullmatch(text.strip()):
+            # A column header ("AANT OMSCHRIJVING", "DESCRIPTION QTY") names no item.
+            if (
+                len(words) >= 2
+                and re.search(r"[A-Z]{2}", _HEADER_ROW.sub(" ", text))
+                and not DATE_TEXT.search(text)
+            ):
                 pending = [*pending, i][-2:]
                 modifiers.append(i)
             continue
@@ -887,6 +898,11 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         # "2x Gyros Folie", "1 Tofu Miso Soup": the count is the quantity, not the name.
         lead = re.match(r"^\s*(\d{1,2})\s*[xX×*]?\s+(?=[A-Za-z])", desc)
         if lead and len(desc) > len(lead.group(0)) + 2:
+            quantity = quantity or lead.group(1)
+            desc = desc[lead.end() :]
+        # "1,000 CACERES", "3,000 RACION DE PAN": a quantity with decimals (Spanish tills).
+        lead = re.match(r"^\s*(\d{1,3})[.,: ](?:00|000)\s+(?=[A-Za-z]{2})", desc)
+        if lead:
             quantity = quantity or lead.group(1)
             desc = desc[lead.end() :]
         # "4@2.50 NV CASHEW ROASTED 10.00": count and unit price before the name.
