@@ -181,8 +181,18 @@ class _Page:
         """Receipts in currencies without cents print whole amounts ("Sop Buntut 69,000",
         "Calamari Steak 1600"). When a page has almost no amount with decimals but several
         rows end in a whole number at the right, those numbers are the rows' amounts."""
-        if sum(1 for found in self.row_amounts if found) >= 2 or not self.rows:
+
+        # Summary rows may print cents where the items do not ("Sub Total 1774.00", "S.C.
+        # 010% 177.00"): then the whole numbers must add up to an amount printed with cents
+        # (the subtotal), and only rows that can be items count against whole amounts.
+        def summary(i: int) -> bool:
+            rest = AMOUNT.sub(" ", self.texts[i])
+            return bool(_ITEM_SKIP.search(rest) or _TAX.search(rest) or _TIP.search(rest) or "%" in rest)
+
+        priced = [i for i, found in enumerate(self.row_amounts) if found]
+        if sum(1 for i in priced if not summary(i)) >= 2 or not self.rows:
             return
+        sums = {v for i in priced for v, _, _ in self.row_amounts[i]} if len(priced) >= 2 else None
         left = min(c.x0 for r in self.rows for c in r.cells)
         right = max(c.x1 for r in self.rows for c in r.cells)
         found: dict[int, tuple[Decimal, Placed, str]] = {}
@@ -196,7 +206,8 @@ class _Page:
                 and not DATE_TEXT.search(row.text)
             ):
                 found[i] = (Decimal(re.sub(r"[,.]", "", text)), last, text)
-        if len(found) >= 3:
+        items_sum = sum(v for i, (v, _, _) in found.items() if not summary(i))
+        if len(found) >= 3 and (sums is None or items_sum in sums):
             for i, cell in found.items():
                 self.row_amounts[i] = [cell]
             self.whole_rows = set(found)
