@@ -906,6 +906,9 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         if not re.search(r"[A-Za-z]{2,}", desc):
             continue
         quantity, unit_price = _quantity(text, cells, value)
+        # "EE 325112 ICE TEA", "EEEEE 3 HOM MI K": a vertical stripe at the paper's edge
+        # read as a run of one letter.
+        desc = re.sub(r"^\s*([A-Z])\1+\s+(?=\S)", "", desc)
         # "2x Gyros Folie", "1 Tofu Miso Soup": the count is the quantity, not the name.
         lead = re.match(r"^\s*(\d{1,2})\s*[xX×*]?\s+(?=[A-Za-z])", desc)
         if lead and len(desc) > len(lead.group(0)) + 2:
@@ -977,7 +980,7 @@ def _nameless(desc: str) -> bool:
 
 # Article numbers before or after the name: "275113 SWIRL POPS", "TODDLER APPAREL
 # 716042767626 C".
-_ARTICLE_NUMBER = re.compile(r"^\s*\d{4,}\s+(?=\S*[A-Za-z]{2})|\s+\d{8,}\s*[A-Z]?\s*$")
+_ARTICLE_NUMBER = re.compile(r"^\s*\*?\d{4,}\s+(?=\S*[A-Za-z]{2})|\s+-?\d{8,}\s*[A-Z]?\s*$")
 
 # Weighed and counted items carry their measure after the name: "BANANAS 1.150kg @
 # $2.65/kg", "P. Montrachet (4 @114.00)", "BANANAS 00.19/EA".

@@ -922,6 +922,43 @@ FUEL = """
 """
 
 
+# Image_19/12/4356.jpeg: article numbers after the names with a dash ("RECIPE CRDS 4X6 F
+# -400100960608") and amounts without the leading zero.
+CRAFTS = """
+118,12,305,0,310,56,123,71,Michaels
+148,60,282,47,284,66,150,79,Where Creativity Happens
+125,94,309,79,311,101,127,116,MICHAELS STORE #9416 （770979-5667
+168,123,254,116,256,135,170,142,1977 SCENIC HAY.
+160,138,271,129,273,148,162,157,SNELLVILLE, GA 30078
+139,169,294,157,296,177,141,189,Loyalty Cust: Valued Customer
+136,183,295,172,297,192,138,203,Losalty Number: LRP40011376361
+159,195,267,189,269,209,161,215,Losalty Level: Gold
+145,209,290,203,291,223,146,229,Retunn Bancode
+101,239,328,229,329,253,102,263,8-9345-0845-025-9260-9111-9112-1508-7148
+106,319,174,316,175,337,107,340,2596 SALE
+197,317,277,313,279,333,198,337,4038 9416 002
+273,313,363,306,365,326,274,333,7/14/12 14:39
+70,402,245,399,245,419,70,422,NOTECARDS RED Q3 400100998274
+72,369,243,365,243,385,72,389,NOTECARDS WITH SP 400100963456
+72,386,244,382,244,402,72,406,NOTECARDS RED Q3 400100998274
+73,353,243,349,243,368,73,372,RECIPE CRDS 4X6 F -400100960608
+241,398,305,395,306,416,243,419,1.50 1 8
+243,381,305,378,306,399,245,402,1.50 1 8
+254,365,304,362,305,381,255,384,.50 1 2
+255,348,303,345,304,364,256,367,.50 1 8
+320,378,351,378,351,396,320,396,1.50
+320,395,351,395,351,414,320,414,1.50
+328,343,356,343,356,362,328,362,.50
+329,361,351,361,351,378,329,378,.50
+139,419,191,417,192,436,140,438,SUBTOTAL
+246,416,277,416,277,435,246,435,4.00
+116,436,194,434,195,455,117,457,SALES TAX 6%
+253,434,278,434,278,454,253,454,.24
+157,454,193,454,193,473,157,473,TOTAL
+246,452,279,452,279,473,246,473,4.24
+"""
+
+
 def pairs(text: str) -> list[tuple[str, str]]:
     return [(i["ITEM"], i["PRICE"]) for i in items(parse(text))]
 
@@ -1126,3 +1163,12 @@ def test_whole_numbers_that_do_not_add_up_are_not_prices() -> None:
     # Given a fuel receipt with "Quantity 13.814", "Price 2.679", "Amount 37.01"
     # When parsed, Then nothing is an item
     assert pairs(FUEL) == []
+
+
+def test_edge_stripe_and_dashed_article_numbers_are_not_part_of_the_name() -> None:
+    # Given "EE 325112 ICE TEA 100Z" (a stripe read as "EE") and "... F -400100960608"
+    # When parsed, Then the names are the product words only
+    got = pairs(WAREHOUSE)
+    assert got[0] == ("ICE TEA 100Z", "5.29")
+    assert ("HOM MI K 1GL", "2.99") in got
+    assert pairs(CRAFTS)[:2] == [("RECIPE CRDS 4X6 F", "0.50"), ("NOTECARDS WITH SP", "0.50")]
