@@ -791,7 +791,9 @@ _ITEM_SKIP = re.compile(
     r"^\W*BAR\b\W*(?:EUR\W*)?$|\bEURO?\W*$|\bTAX\d|"
     r"\bAMOUNT\b|\bBALANCE\b|^\W*-{2,}|\bGEGEBEN|R[UÜ]CKGELD|\bTTC\b|\bHT\b|\bSUBTOT\b|\bDISC\b|"
     r"\bCOUPON\b|\bTAXABLE\b|\bBTW\b|\bTOTAAL\b|SOUS-?T[OA]TAL|GROSS\s*SALES|\bEXEMPT\b|IMPUESTO|IMPONIBLE|"
-    r"\bUKUPNO\b|\bRENDU\b|EAT\s*IN\b|TAKE\s*OUT\b"
+    r"\bUKUPNO\b|\bRENDU\b|EAT\s*IN\b|TAKE\s*OUT\b|"
+    # Danish, Norwegian, Swedish: cash, change, VAT, total, to pay
+    r"\bKONTANT\b|\bTILBAGE\b|\bMOMS\b|\bMVA\b|\bI\s*ALT\b|\bSUMMA\b|\bATT\s*BETALA\b|\bV[AÄ]XEL\b"
 )
 _QTY = re.compile(
     r"^(\d{1,3})(?:\s*[Xx@*]|\s+(?=[A-Za-z]))|\b(\d{1,3})\s*[Xx@*]\s*\d|\bQTY\s*:?\s*(\d{1,3})\b"
@@ -866,6 +868,8 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         if value < 0:
             pending, modifiers = [], []
             continue  # "Open $ Disc 2.05-", "Mfr. eCoupon 1.00-": a discount, not an item
+        if len(items) >= 2 and value > 0 and value == sum(_item_values(items)) and _summary_follows(page, i):
+            break  # "ST 165.00" after 30.00, 110.00, 25.00, then "KONTANT": a subtotal
         if len(_HEADER_ROW.findall(AMOUNT.sub(" ", text))) >= 2:
             pending, modifiers = [], []
             continue  # "ITEM QTY PRICE EXT PRICE": a column header that took a stray amount
@@ -932,6 +936,18 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         item.x0 = min((c.x0 for c in desc_cells), default=price_cell.x0)
         items.append(item)
     return _fix_dollar_slips(items)
+
+
+def _summary_follows(page: _Page, i: int) -> bool:
+    """The next row with an amount after row ``i`` is a summary row (or there is none)."""
+    for j in range(i + 1, len(page.rows)):
+        if page.row_amounts[j]:
+            return bool(_ITEM_SKIP.search(AMOUNT.sub(" ", page.texts[j])))
+    return True
+
+
+def _item_values(items: list[_Item]) -> list[Decimal]:
+    return [v for it in items for v, _ in amounts(it.price)[-1:]]
 
 
 def _named_total(text: str, cells: list[tuple[Decimal, Placed, str]], items: list[_Item]) -> bool:
