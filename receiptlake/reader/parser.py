@@ -832,9 +832,13 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
     items: list[_Item] = []
     pending: list[int] = []  # rows of text waiting for their amount (wrapped names)
     modifiers: list[int] = []  # rows of text since the last item
+    below = _names_below(page, start, summary_start)
+    taken: set[int] = set()  # name rows already given to the priced row above them
     for i in range(start, len(page.rows)):
         text = page.texts[i]
         cells = page.row_amounts[i]
+        if i in taken:
+            continue
         named_total = _named_total(text, cells, items)
         if named_total and i >= summary_start:
             # The summary was taken to start at this product: it starts at the first
@@ -887,7 +891,13 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
             # "RegPrice 13.96 CardSav 3.96", "REGULAR PRICE 1099.99", "NETT PRICE 22.20".
             modifiers = []
             continue
-        if _nameless(desc) and pending:
+        if below and _nameless(desc) and i + 1 < summary_start and _name_row(page, i + 1):
+            # "100507 1 7.99 7.99" / "LEFTY O'DOUL'S MARGARITA MIX": the name under its row.
+            desc = page.rows[i + 1].text
+            desc_lines = list(page.rows[i + 1].lines)
+            taken.add(i + 1)
+            pending = []
+        elif _nameless(desc) and pending:
             # The name was printed on the row(s) above: "KF MODELLING CLAY" / "1 PC * 9.00".
             # A price note is dropped: "B8-20 TOP" / "ItemPrice 32.00 YouSave 25.60 6.40".
             if _PRICE_NOTE.search(desc):
@@ -936,6 +946,37 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         item.x0 = min((c.x0 for c in desc_cells), default=price_cell.x0)
         items.append(item)
     return _fix_dollar_slips(items)
+
+
+def _name_row(page: _Page, k: int) -> bool:
+    """A row of words without an amount that can name an item."""
+    text = page.texts[k]
+    return (
+        not page.row_amounts[k]
+        and len(re.sub(r"[^A-Z]", "", text)) >= 2
+        and bool(re.search(r"[A-Z]{2}", _HEADER_ROW.sub(" ", text)))
+        and not DATE_TEXT.search(text)
+        and not _ITEM_SKIP.search(text)
+    )
+
+
+def _nameless_row(page: _Page, k: int) -> bool:
+    """A row with an amount and nothing but numbers and units before it ("100507 1 7.99")."""
+    text = AMOUNT.sub(" ", page.texts[k])
+    return bool(page.row_amounts[k]) and not _ITEM_SKIP.search(text) and _nameless(text)
+
+
+def _names_below(page: _Page, start: int, end: int) -> bool:
+    """Items printed as a row of numbers with the name on the row below ("100507 1 7.99
+    7.99" / "LEFTY O'DOUL'S MARGARITA MIX"): the first such row has no name above it (the
+    column header is, even where the header was taken to end at the first amount) and
+    the last one has its name below it (the summary follows the name)."""
+    rows = [k for k in range(start, min(end, len(page.rows))) if _nameless_row(page, k)]
+    if len(rows) < 2:
+        return False
+    first, last = rows[0], rows[-1]
+    above_free = first == 0 or not _name_row(page, first - 1)
+    return above_free and last + 1 < end and _name_row(page, last + 1)
 
 
 def _summary_follows(page: _Page, i: int) -> bool:
