@@ -26,6 +26,7 @@ reads local and AWS results the same way:
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections.abc import Sequence
@@ -872,7 +873,7 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         if value < 0:
             pending, modifiers = [], []
             continue  # "Open $ Disc 2.05-", "Mfr. eCoupon 1.00-": a discount, not an item
-        if len(items) >= 2 and value > 0 and value == sum(_item_values(items)) and _summary_follows(page, i):
+        if len(items) >= 2 and value > 0 and _sums_the_items(page, i, items):
             break  # "ST 165.00" after 30.00, 110.00, 25.00, then "KONTANT": a subtotal
         if len(_HEADER_ROW.findall(AMOUNT.sub(" ", text))) >= 2:
             pending, modifiers = [], []
@@ -979,6 +980,28 @@ def _names_below(page: _Page, start: int, end: int) -> bool:
     return above_free and last + 1 < end and _name_row(page, last + 1)
 
 
+def _sums_the_items(page: _Page, i: int, items: list[_Item]) -> bool:
+    """Row ``i`` (with up to three priced rows after it) adds up to the items read so far
+    and a summary row follows: a subtotal ("ST 165.00") or sales by category ("food
+    21.95" / "liquor 6.50"), not more items."""
+    target = sum(_item_values(items))
+    # Several rows adding up must be set apart from the items by a wider gap (the
+    # category block), else two items that cost as much as those above would end them.
+    ys = [page.rows[k].y for k in range(i) if page.row_amounts[k]][-6:]
+    pitch = statistics.median(b - a for a, b in itertools.pairwise(ys)) if len(ys) >= 3 else 0.0
+    apart = bool(ys) and pitch > 0 and page.rows[i].y - ys[-1] > 1.6 * pitch
+    run = Decimal(0)
+    j = i
+    while j < min(i + 4, len(page.rows)) and page.row_amounts[j]:
+        if _ITEM_SKIP.search(AMOUNT.sub(" ", page.texts[j])):
+            break
+        run += page.row_amounts[j][-1][0]
+        if run == target and (j == i or apart):
+            return _summary_follows(page, j)
+        j += 1
+    return False
+
+
 def _summary_follows(page: _Page, i: int) -> bool:
     """The next row with an amount after row ``i`` is a summary row (or there is none)."""
     for j in range(i + 1, len(page.rows)):
@@ -1023,7 +1046,7 @@ _UNIT = re.compile(r"\b\d*\s*(?:PCS?|EA|UNITS?|KG|G|ML|L|X|@|NOS|BTL|PKT)\b|[*@x
 
 # Price notes under an item's name: "ItemPrice 46.00 YouSave 36.80", "was 8.14 now".
 _PRICE_NOTE = re.compile(
-    r"\b(?:I[TF]EM\s*PRICE|RE[GS](?:ULAR)?\.?\s*PRICE|YOU\s*SAVED?|WAS|NOW|SAVE|CARD\s*SAV\w*|FINAL\s*PRICE|"
+    r"\b(?:I[TF]EM\s*PRICE|RE[GS](?:ULAR)?\.?\s*PRICE|YOU\s*SAVED?|WAS|NOW|SAVED?|CARD\s*SAV\w*|FINAL\s*PRICE|"
     r"PACKAGE\s*PRICE|ITEM\s*CODE|NETT?\s*PRICE|UNIT\s*PRICE)\b",
     re.IGNORECASE,
 )
