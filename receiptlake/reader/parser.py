@@ -787,7 +787,7 @@ class _Item:
 
 _ITEM_SKIP = re.compile(
     r"TOTAL|SUB\s*-?TOTAL|\bTAX\b|\bGST\b|\bVAT\b|\bHST\b|\bPST\b|\bIVA\b|\bCASH\b|\bCHANGE\b|\bROUND|\bBALANCE\b|"
-    r"\bTENDER(?:ED)?\b|\bPAYMENT|\bVISA\b|\bMASTER|\bCARD\b|\bDUE\b|\bPAID\b|SAVING|DISCOUNT|\bTIPS?\b|"
+    r"\bTENDER(?:ED)?\b|\bPAYMENT|\bVISA\b|\bMASTER|\bCARD\b(?!(?:\s+[A-Z]{3,}){2})|\bDUE\b|\bPAID\b|SAVING|DISCOUNT|\bTIPS?\b|"
     r"GRATUITY|SERVICE\s*CHARGE|MWST|M[UW]ST\b|\b(?:SUB)?TTL\b|\bNET\b|\bNETTO\b|\bSUMME\b|\bSALDO\b|"
     r"^\W*BAR\b\W*(?:EUR\W*)?$|\bEURO?\W*$|\bTAX\d|"
     r"\bAMOUNT\b|\bBALANCE\b|^\W*-{2,}|\bGEGEBEN|R[UÜ]CKGELD|\bTTC\b|\bHT\b|\bSUBTOT\b|\bDISC\b|"
@@ -835,6 +835,10 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
     modifiers: list[int] = []  # rows of text since the last item
     below = _names_below(page, start, summary_start)
     taken: set[int] = set()  # name rows already given to the priced row above them
+    if not below and 0 < start < len(page.rows) and _nameless_row(page, start) and _name_row(page, start - 1):
+        # "CARD THANKS CLASSIC COUNTER" / "720473578652 5.99 T": the first item's name was
+        # taken for the header, which ends at the first amount.
+        pending = [start - 1]
     for i in range(start, len(page.rows)):
         text = page.texts[i]
         cells = page.row_amounts[i]
@@ -957,6 +961,7 @@ def _name_row(page: _Page, k: int) -> bool:
         and len(re.sub(r"[^A-Z]", "", text)) >= 2
         and bool(re.search(r"[A-Z]{2}", _HEADER_ROW.sub(" ", text)))
         and not DATE_TEXT.search(text)
+        and not re.search(r"\d:\d\d", text)  # a time: "JAN09:03 9:03PM"
         and not _ITEM_SKIP.search(text)
     )
 
@@ -1047,7 +1052,7 @@ _UNIT = re.compile(r"\b\d*\s*(?:PCS?|EA|UNITS?|KG|G|ML|L|X|@|NOS|BTL|PKT)\b|[*@x
 # Price notes under an item's name: "ItemPrice 46.00 YouSave 36.80", "was 8.14 now".
 _PRICE_NOTE = re.compile(
     r"\b(?:I[TF]EM\s*PRICE|RE[GS](?:ULAR)?\.?\s*PRICE|YOU\s*SAVED?|WAS|NOW|SAVED?|CARD\s*SAV\w*|FINAL\s*PRICE|"
-    r"PACKAGE\s*PRICE|ITEM\s*CODE|NETT?\s*PRICE|UNIT\s*PRICE)\b",
+    r"PACKAGE\s*PRICE|ITEM\s*CODE|NETT?\s*PRICE|UNIT\s*PRICE|COMPARE\s*AT)\b",
     re.IGNORECASE,
 )
 

@@ -1198,6 +1198,44 @@ DRUGSTORE = """
 """
 
 
+# Image_53/19/e5c18ca23b3da8b2c0baa37991e0fe9699b4128a.jpeg: greeting cards ("CARD THANKS
+# CROWN"), the first one's name above the first amount (where the header was taken to end).
+CARD_SHOP = """
+221,36,440,32,441,97,222,100,ANDY
+273,111,444,103,446,138,275,146,SUE'S HALLMARK
+260,139,445,128,447,167,263,178,ILLINOIS CENTER
+182,166,538,154,540,194,183,207,225 NORTH MICHIGAN AVENUE C142
+247,195,456,185,458,223,249,234,CHICAGO, IL 60601
+136,226,219,226,219,259,136,259,PHONE:
+208,224,366,222,367,257,208,260,312-540-0602
+374,217,574,214,574,252,374,254,FAX:312-540-0612
+109,278,433,275,434,312,109,316,CARD THANKS CLASSIC COUNTER
+137,309,283,309,283,342,137,342,720473578652
+516,303,598,306,597,340,515,337,5.99 T
+110,335,319,335,319,370,110,370,CARD THANKS CROWN
+355,333,503,333,503,369,355,369,720473536751
+517,332,598,332,598,366,517,366,5.99 T
+111,366,362,366,362,397,111,397,CARD MDAY GRANDMOTHER
+133,394,282,394,282,425,133,425,720473462272
+518,389,599,392,598,426,516,424,4.99 T
+108,422,282,422,282,453,108,453,CARD MDAY WIFE
+356,421,573,421,573,452,356,452,720473623116 04969
+517,449,600,449,600,482,517,482,5.99 T
+105,478,303,478,303,509,105,509,CARD MDAY MOTHER
+355,478,505,478,505,510,355,510,720473842807
+516,478,600,478,600,511,516,511,6.99 T
+100,533,209,533,209,569,100,569,SUBTOTAL
+520,536,601,536,601,572,520,572,$29.95
+100,565,219,565,219,597,100,597,SALES TAX
+531,566,602,566,602,599,531,599,$3.07
+100,593,227,593,227,625,100,625,TOTAL
+520,597,603,597,603,630,520,630,$33.02
+97,623,157,623,157,657,97,657,VISA
+520,627,604,627,604,660,520,660,$33.02
+119,653,300,653,300,688,119,688,Auth Code 6907
+"""
+
+
 def pairs(text: str) -> list[tuple[str, str]]:
     return [(i["ITEM"], i["PRICE"]) for i in items(parse(text))]
 
@@ -1446,7 +1484,11 @@ def test_name_printed_above_its_row_of_numbers() -> None:
     # Given names each followed by their row of numbers, the first name above the first
     # amount, When parsed, Then each row takes the name above it
     got = pairs(WAREHOUSE_AU)
-    assert got[1] == ("BHUJA ORIG MIX950G", "10.99")
+    assert got[:3] == [
+        ("SAM 128G MSD EVO+", "29.98"),
+        ("SAM 128G MSD EVO+", "29.98"),
+        ("BHUJA ORIG MIX950G", "10.99"),
+    ]
     assert got[-1] == ("SUPR QUAL PANCAKE", "9.99")
 
 
@@ -1463,3 +1505,12 @@ def test_saving_rows_under_items_are_not_items() -> None:
     assert got[:2] == [("M&M PRETZEL C", "1.14"), ("M&M PRETZEL C", "1.14")]
     assert not any("SAVED" in name and name.startswith(("50F", ".50F")) for name, _ in got)
     assert len(got) == 8
+
+
+def test_products_named_card_and_the_first_name_above_the_first_amount() -> None:
+    # Given "CARD THANKS CLASSIC COUNTER" / "720473578652 5.99 T" as the first item and
+    # more cards, When parsed, Then all five are items (CARD is no payment here)
+    got = pairs(CARD_SHOP)
+    assert got[0] == ("CARD THANKS CLASSIC COUNTER", "5.99")
+    assert got[2] == ("CARD MDAY GRANDMOTHER", "4.99")
+    assert len(got) == 5
