@@ -218,7 +218,9 @@ class _Page:
         """Amounts on a row, left to right, with the cell they are in and their text."""
         found = []
         for cell in row.cells:
-            for value, match in amounts(cell.text):
+            # ".80.00", ".270.00": a smudge before the amount read as a point.
+            text = re.sub(r"^\.(?=\d{1,3}(?:,\d{3})*\.\d{2}\s*$)", "", cell.text.strip())
+            for value, match in amounts(text):
                 found.append((value, cell, match.group(0).strip()))
         return found
 
@@ -857,6 +859,8 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
                 and cells
                 and not _DISCOUNT.search(text)
                 and not re.search(r"\bNET\b|AMOUNT|TAX\d", text)
+                # "TAX 18.00% 57.60" under each item: a rate row, the items go on
+                and not (_TAX.search(text) and "%" in text and not re.search(r"TOTAL", text))
             ):
                 break  # the first priced summary row after the items ends them
             pending, modifiers = [], []
@@ -1011,7 +1015,15 @@ def _summary_follows(page: _Page, i: int) -> bool:
     """The next row with an amount after row ``i`` is a summary row (or there is none)."""
     for j in range(i + 1, len(page.rows)):
         if page.row_amounts[j]:
-            return bool(_ITEM_SKIP.search(AMOUNT.sub(" ", page.texts[j])))
+            label = AMOUNT.sub(" ", page.texts[j])
+            return bool(
+                _ITEM_SKIP.search(label)
+                or _TOTAL_WEAK.search(label)
+                or _TAX.search(label)
+                or _TIP.search(label)
+                or _PAID.search(label)
+                or re.search(r"%|\bSERVICE", label)
+            )
     return True
 
 
