@@ -911,7 +911,13 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
             # A price note is dropped: "B8-20 TOP" / "ItemPrice 32.00 YouSave 25.60 6.40".
             if _PRICE_NOTE.search(desc):
                 desc = ""
-            desc = " ".join(page.rows[p].text for p in pending) + (" " + desc if desc else "")
+            # "GROCERY" / "4125064485 FROZEN ONIONS" / "2 @ .99 1.98": a department
+            # title (one word) above a name is not part of it.
+            if len(pending) == 2 and re.fullmatch(r"\W*[A-Z]+\W*", page.texts[pending[0]]):
+                pending = pending[1:]
+            desc = " ".join(_ARTICLE_NUMBER.sub("", page.rows[p].text) for p in pending) + (
+                " " + desc if desc else ""
+            )
             desc_lines = [ln for p in pending for ln in page.rows[p].lines] + desc_lines
         elif items and modifiers:
             # Rows without a price between two named items belong to the one above
