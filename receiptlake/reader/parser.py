@@ -872,6 +872,7 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
                 len(words) >= 2
                 and re.search(r"[A-Z]{2}", _HEADER_ROW.sub(" ", text))
                 and not DATE_TEXT.search(text)
+                and not re.fullmatch(r"\s*\*{3}.*\*{3}\s*", text)  # "***End of Group Promotion***"
             ):
                 pending = [*pending, i][-2:]
                 modifiers.append(i)
@@ -895,6 +896,13 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         if re.search(r"[A-Za-z]{2,}", head):
             desc = (desc + " " + head).strip()
             desc_lines.append(price_cell.line)
+        last = _item_values(items[-1:])
+        if _nameless(desc) and re.search(r"FINAL\s*PRICE", desc, re.I) and last and 0 < value <= last[0]:
+            # "NIKE ROSHE ONE $74.99" / "$-15.00" / "Final Price $59.99": the item's price
+            # after its discounts.
+            items[-1].price, items[-1].price_line = with_leading_zero(printed), price_cell.line
+            pending, modifiers = [], []
+            continue
         if _nameless(desc) and _PRICE_NOTE.search(desc) and not pending:
             # A price note under an item already read: "ItemPrice 12.00 YouSave 9.60",
             # "RegPrice 13.96 CardSav 3.96", "REGULAR PRICE 1099.99", "NETT PRICE 22.20".

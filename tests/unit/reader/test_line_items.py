@@ -1386,6 +1386,38 @@ MEIJER_LIKE = """
 """
 
 
+# Image_35/15/d7582a2de64ddc3e2b3d7b669b83850fe2e4861b.jpeg: each item's discounts and its
+# "Final Price", a "***End of Group Promotion***" banner between items.
+SHOES = """
+320,3,392,3,392,29,320,29,Citadel
+246,27,465,31,464,59,246,54,100 Citadel Dr Suite 561
+273,56,441,60,441,84,273,80,Commerce. CA 90040
+253,80,461,85,461,109,252,104,lephone: (323) 720-1684
+230,198,464,207,463,231,229,222,***6/7- 6/13_FW_WPRMNCE***
+167,218,526,234,525,257,166,241,0884497634708 WMNS NIKE FLEX 2017 $59.99
+185,242,267,246,266,268,184,264,Discount:
+176,262,276,268,275,293,174,287,Final Price
+456,254,523,257,522,279,455,277,$-20.00
+168,285,356,293,355,317,167,309,Package Price: $39.99
+446,277,521,279,520,301,445,299,$39.99 T
+229,310,463,321,462,345,228,334,***End of Group Promotion***
+167,328,290,335,289,360,166,353,NIKE ROSHE ONE
+175,349,288,354,287,375,174,369,0888408083029
+439,344,514,346,513,368,439,365,$74.99 T
+164,368,373,371,373,392,164,388,Item Percent Discount 20%
+446,371,515,371,515,392,446,392,$-15.00
+169,384,347,387,347,407,168,405,Store Level Promotion
+166,405,262,405,262,426,166,426,Final Price
+438,402,515,404,514,427,438,425,$59.99 T
+149,444,223,444,223,466,149,466,Subtotal
+454,447,514,449,513,472,452,469,$99.98
+146,466,179,466,179,486,146,486,Tax
+452,471,513,473,512,496,451,493,$10.00
+142,485,193,485,193,508,142,508,Total
+443,492,512,495,511,518,442,515,$109.98
+"""
+
+
 def pairs(text: str) -> list[tuple[str, str]]:
     return [(i["ITEM"], i["PRICE"]) for i in items(parse(text))]
 
@@ -1692,3 +1724,10 @@ def test_department_title_and_article_number_are_not_part_of_a_name_above() -> N
     # Given "GROCERY" and "4125064485 FROZEN ONIONS" above "2 @ .99 1.98 F"
     # When parsed, Then the item is "FROZEN ONIONS"
     assert pairs(MEIJER_LIKE)[0] == ("FROZEN ONIONS", "1.98")
+
+
+def test_final_price_under_an_item_is_its_price() -> None:
+    # Given "NIKE ROSHE ONE $74.99 T", "$-15.00", "Item Percent Discount 20%",
+    # "Store Level Promotion", "Final Price $59.99 T"
+    # When parsed, Then the items carry their final prices and no note is an item
+    assert pairs(SHOES) == [("WMNS NIKE FLEX 2017", "$39.99"), ("NIKE ROSHE ONE", "$59.99")]
