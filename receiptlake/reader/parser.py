@@ -932,10 +932,16 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
             # ("Meal-Spcy Sand" / "Spcy Sand" / "Fries MD"), when set in from its name by a
             # few characters; a department title centred over the next items ("GROC
             # NONEDIBLE") is set in further and is not part of the item above.
+            # A section title centred over the row ("Appetizer", "Main course") is not
+            # part of the item above either.
             prev = items[-1]
-            x0 = min((c.x0 for c in page.rows[modifiers[0]].cells), default=0.0)
-            h = page.rows[modifiers[0]].h
-            if prev.x0 + 0.5 * h < x0 < prev.x0 + 4 * h:
+            first = page.rows[modifiers[0]]
+            x0 = min((c.x0 for c in first.cells), default=0.0)
+            h = first.h
+            left, right = min(c.x0 for c in row.cells), max(c.x1 for c in row.cells)
+            centre = (x0 + max(c.x1 for c in first.cells)) / 2
+            centred = x0 > prev.x0 + 2 * h and abs(centre - (left + right) / 2) < 0.08 * (right - left)
+            if prev.x0 + 0.5 * h < x0 < prev.x0 + 4 * h and not centred:
                 prev.description = " ".join([prev.description, *(page.rows[k].text for k in modifiers)])
                 prev.desc_lines = prev.desc_lines + [ln for k in modifiers for ln in page.rows[k].lines]
         pending = []
@@ -947,7 +953,7 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         # read as a run of one letter.
         desc = re.sub(r"^\s*([A-Z])\1+\s+(?=\S)", "", desc)
         # "2x Gyros Folie", "1 Tofu Miso Soup": the count is the quantity, not the name.
-        lead = re.match(r"^\s*(\d{1,2})\s*[xX×*]?\s+(?=[A-Za-z])", desc)
+        lead = re.match(r"^\s*(\d{1,2})\s*[xX×*]?\s+(?=[A-Za-z]|\d+[A-Za-z]+\b)", desc)
         if lead and len(desc) > len(lead.group(0)) + 2:
             quantity = quantity or lead.group(1)
             desc = desc[lead.end() :]
