@@ -220,7 +220,10 @@ class _Page:
         for cell in row.cells:
             # ".80.00", ".270.00": a smudge before the amount read as a point.
             text = re.sub(r"^\.(?=\d{1,3}(?:,\d{3})*\.\d{2}\s*$)", "", cell.text.strip())
+            dates = [m.span() for m in DATE_TEXT.finditer(text)]
             for value, match in amounts(text):
+                if any(a < match.end() and match.start() < b for a, b in dates):
+                    continue  # "MAY 08, 17", "10.07.13": part of a date
                 found.append((value, cell, match.group(0).strip()))
         return found
 

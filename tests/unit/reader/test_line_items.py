@@ -1465,6 +1465,36 @@ PUB = """
 """
 
 
+# Image_86/8/7bab79f40cfe828ca941522fd86324822f25e091.jpeg: a card slip under the items
+# dated "MAY 08, 17" (a decimal-comma lookalike).
+PANCAKES = """
+257,92,571,92,571,130,257,130,The Pancake Parlour
+376,125,459,125,459,150,376,150,Bourke St
+319,142,517,145,516,170,318,167,Web: PancakeParlour.com
+335,164,501,164,501,189,335,189,ABN: 56 006 426 599
+533,188,548,188,548,206,533,206,$
+253,202,394,202,394,228,253,228,* Bavarian Apple
+527,205,574,205,574,228,527,228,18.90
+253,222,499,222,499,248,253,248,* Chicken Tenders and Herb Fr
+525,225,574,225,574,249,525,249,24.90
+309,262,401,262,401,288,309,288,NAB EFTPOS
+252,284,408,284,408,305,252,305,PANCAKEPARLOUR BSM
+251,301,332,301,332,322,251,322,MELBOURNE
+398,301,424,301,424,321,398,321,AU
+245,330,363,330,363,351,245,351,MID:32248247
+244,346,346,346,346,368,244,368,TID: BNOEC1
+240,363,386,361,386,384,240,385,Version: 0.3.14B
+280,395,403,395,403,416,280,416,CUSTOMER COPY
+233,414,331,414,331,435,233,435,MAY 08, 17
+403,412,456,412,456,435,403,435,13:46
+231,431,290,431,290,454,231,454,BATCH:
+392,430,456,430,456,452,392,452,000262
+230,450,272,450,272,474,230,474,INV:
+400,448,456,448,456,470,400,470,29992
+392,466,455,466,455,488,392,488,030683
+"""
+
+
 def pairs(text: str) -> list[tuple[str, str]]:
     return [(i["ITEM"], i["PRICE"]) for i in items(parse(text))]
 
@@ -1787,3 +1817,9 @@ def test_centred_section_titles_are_not_part_of_the_item_above() -> None:
     assert ("CRAB CAKE APPTZER", "$12.00") in got
     assert ("130z SUMMER WIT", "$2.00") in got
     assert not any("Appetizer" in name or "Main course" in name for name, _ in got)
+
+
+def test_date_is_not_an_amount() -> None:
+    # Given "MAY 08, 17 13:46" on the card slip, When parsed, Then "08, 17" is no price
+    assert all(price != "08, 17" for _, price in pairs(PANCAKES))
+    assert pairs(PANCAKES)[0][1] == "18.90"
