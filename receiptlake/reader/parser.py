@@ -111,7 +111,7 @@ _STRICT_POSTCODE = re.compile(r"(?<![\d&/-])\d{5}(?![\d-])(?!\s*&)")
 _STREET_NUMBER = re.compile(r"^\s*(?:NO\.?\s*\d|LOT\s|\d+[A-Z]?\s*[,&-]|\d{1,4}[A-Z]?\s+[A-Z])")
 
 _HEADER_ROW = re.compile(
-    r"\b(?:QTY|QUANTITY|DESC(?:RIPTION)?|ITEMS?|PRICE|AMOUNT|AMT|TOTAL|U/?P|RM|"
+    r"\b(?:[QO0]TY|QUANTITY|DESC(?:RIPTION)?|ITEMS?|PRICE|AMOUNT|AMT|TOTAL|U/?P|RM|EXT|"
     # the same columns in Spanish, French, German, Italian and Dutch receipts
     r"CANT(?:IDAD)?|DESCRIPCI[OÓ]N|PRECIO|IMPORTE|ART[IÍ]CULO|QT[EÉ]|PRIX|D[EÉ]SIGNATION|MONTANT|"
     r"MENGE|BEZEICHNUNG|PREIS|BETRAG|ARTIKEL|QUANTIT[AÀ]|DESCRIZIONE|PREZZO|IMPORTO|AANT(?:AL)?|OMSCHRIJVING|"
