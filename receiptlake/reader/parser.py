@@ -932,9 +932,10 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
             desc_lines = [ln for p in pending for ln in page.rows[p].lines] + desc_lines
         elif items and modifiers:
             # Rows without a price between two named items belong to the one above
-            # ("Meal-Spcy Sand" / "Spcy Sand" / "Fries MD"), when set in from its name by a
-            # few characters; a department title centred over the next items ("GROC
-            # NONEDIBLE") is set in further and is not part of the item above.
+            # ("Meal-Spcy Sand" / "Spcy Sand" / "Fries MD", "+AVO" / "SUB MODS"), when
+            # they start at its name or set in by a few characters; a department title
+            # centred over the next items ("GROC NONEDIBLE") is set in further and is not
+            # part of the item above.
             # A section title centred over the row ("Appetizer", "Main course") is not
             # part of the item above either.
             prev = items[-1]
@@ -944,7 +945,7 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
             left, right = min(c.x0 for c in row.cells), max(c.x1 for c in row.cells)
             centre = (x0 + max(c.x1 for c in first.cells)) / 2
             centred = x0 > prev.x0 + 2 * h and abs(centre - (left + right) / 2) < 0.08 * (right - left)
-            if prev.x0 + 0.5 * h < x0 < prev.x0 + 4 * h and not centred:
+            if prev.x0 - 0.5 * h < x0 < prev.x0 + 4 * h and not centred:
                 prev.description = " ".join([prev.description, *(page.rows[k].text for k in modifiers)])
                 prev.desc_lines = prev.desc_lines + [ln for k in modifiers for ln in page.rows[k].lines]
         pending = []

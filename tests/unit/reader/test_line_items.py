@@ -1534,6 +1534,49 @@ TENNIS = """
 """
 
 
+# Image_37/16/11bf48348723c0d5a12e1355b1757ece145a39ed.jpeg: modifier rows under an item at
+# the same indent as its name ("+AVO" / "SUB MODS", "GLUTEN FREE BUN" / "ALLERGY ALERT").
+BURGERS = """
+414,320,702,316,703,361,415,365,TOMBALL RED ROBIN
+460,357,652,357,652,402,460,402,TOMBALL,TX
+414,397,701,397,701,442,414,442,22455 Highway 249
+412,435,703,435,703,480,412,480,Houston, TX 77070
+460,475,669,475,669,520,460,520,281-251-7033
+216,553,457,553,457,598,216,598,Server: SHAMIR
+737,552,915,552,915,598,737,598,08/02/2012
+217,593,390,593,390,640,217,640,Table 51/1
+771,592,917,592,917,638,771,638,12:39 PM
+216,635,382,635,382,680,216,680,Guests: 4
+818,630,915,630,915,678,818,678,30006
+216,713,362,713,362,760,216,760,LEMONADE
+832,710,917,710,917,758,832,758,2.39
+217,753,362,753,362,800,217,800,ICED TEA
+833,750,918,750,918,798,833,798,2.39
+215,795,362,791,364,838,217,842,ROYAL BG
+832,790,917,790,917,838,832,838,9.89
+216,837,424,837,424,877,216,877,BACON CHZ BG
+832,830,918,830,918,878,832,878,9.79
+250,873,329,873,329,918,250,918,+AVO
+835,873,917,873,917,917,835,917,0.99
+250,913,394,913,394,960,250,960,SUB MODS
+283,953,541,953,541,998,283,998,GLUTEN FREE BUN
+833,952,918,952,918,1000,833,1000,0.50
+283,993,506,993,506,1038,283,1038,ALLERGY ALERT
+221,1033,569,1033,569,1078,221,1078,APPLE HARVEST CHX SAL
+825,1035,917,1035,917,1078,825,1078,10.79
+219,1075,555,1075,555,1118,219,1118,TAVERN DOUBLE BURGER
+835,1077,918,1077,918,1120,835,1120,6.99
+214,1152,360,1152,360,1203,214,1203,Subtotal
+823,1157,920,1157,920,1205,823,1205,43.73
+214,1195,282,1195,282,1240,214,1240,Tax
+833,1197,920,1197,920,1247,833,1247,3.61
+214,1273,309,1273,309,1322,214,1322,Total
+823,1280,923,1280,923,1328,823,1328,47.34
+213,1351,586,1357,585,1407,212,1401,Balance Due
+743,1363,920,1363,920,1410,743,1410,47.34
+"""
+
+
 def pairs(text: str) -> list[tuple[str, str]]:
     return [(i["ITEM"], i["PRICE"]) for i in items(parse(text))]
 
@@ -1595,7 +1638,8 @@ def test_taxable_amount_is_not_an_item() -> None:
 
 
 def test_order_type_row_with_the_subtotal_is_not_an_item() -> None:
-    assert pairs(DRIVE_IN) == [("CHB", "2.45"), ("FF", "1.60")]
+    # "> Animal" (the burger's style) under "CHB" joins it.
+    assert pairs(DRIVE_IN) == [("CHB > Animal", "2.45"), ("FF", "1.60")]
 
 
 def test_column_header_naming_total_does_not_end_the_items() -> None:
@@ -1867,3 +1911,12 @@ def test_date_is_not_an_amount() -> None:
 def test_column_header_with_an_ocr_slip_names_no_item() -> None:
     # Given "ITEM OTY PRICE EXT PRICE" above the items, When parsed, Then no item is named so
     assert not any("PRICE" in name for name, _ in pairs(TENNIS))
+
+
+def test_unpriced_rows_at_the_indent_of_the_item_above_belong_to_it() -> None:
+    # Given "+AVO 0.99" / "SUB MODS" and "GLUTEN FREE BUN 0.50" / "ALLERGY ALERT"
+    got = pairs(BURGERS)
+    # When parsed, Then the rows without a price join the item above
+    assert ("+AVO SUB MODS", "0.99") in got
+    assert ("GLUTEN FREE BUN ALLERGY ALERT", "0.50") in got
+    assert got[-1] == ("TAVERN DOUBLE BURGER", "6.99")
