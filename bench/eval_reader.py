@@ -89,6 +89,8 @@ def _squash(text: str) -> str:
 
 
 def _money(text: str) -> Decimal | None:
+    # ".88" (US receipts print amounts under a dollar so): parse_money would read 88.
+    text = re.sub(r"(?<![\d.,])\.(?=\d{2}(?!\d))", "0.", text, count=1)
     try:
         return abs(parse_money(text.replace("RM", "").replace("$", "")))
     except (MoneyError, ArithmeticError):

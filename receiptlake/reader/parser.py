@@ -18,13 +18,15 @@ reads local and AWS results the same way:
 - ``INVOICE_RECEIPT_DATE`` value is the date as printed, cut from its time
   ("09/03/20184:21:23PM" -> "09/03/2018"); parse it with day_first from the currency.
 - Amount values are the printed amount text ("RM 9.00", "3,10"); negative amounts keep
-  their sign ("-0.02").
+  their sign ("-0.02"); an amount printed without its leading zero gets it (".88" ->
+  "0.88").
 - ``LineItemGroups``: one group; each line item has ITEM, PRICE (the line's amount),
   QUANTITY and UNIT_PRICE when printed, and EXPENSE_ROW (the whole row's text).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections.abc import Sequence
@@ -44,6 +46,7 @@ from receiptlake.reader.text import (
     amounts,
     find_date,
     fix_legal_suffix,
+    with_leading_zero,
 )
 
 # --- label vocabularies (matched on upper-case text with spaces collapsed) -------------
@@ -60,10 +63,10 @@ _TOTAL_STRONG = re.compile(
     r"TOTAL\s*(?:SALES?|AMOUNT|AMT)?\s*\(?\s*INCL|TOTAL\s*INC\b|TOTAL\s*AMOUNT|TOTAL\s*AMT|"
     r"JUMLAH|TOTAL\s*SALES?|TOTAL\s*\w*\s*(?:RM|MYR|USD|EUR|SGD)\b|TOTAL\s*PAYMENT|"
     r"NETT?\s*AMOUNT|TOTAL\s*EUROS?|AMOUNT\s*PAYABLE|TOTAL\s*TO\s*PAY|TOTAL\s*DUE|"
-    r"\bSUMME\b|\bTOTAL\s*TTC|PAYABLE|^\W*DUE\b|SUMME|\bSALDO\b|ZU\s*ZAHLEN|\bGESAMT"
+    r"\bSUMME\b|\bTOTAL\s*TTC|PAYABLE|^\W*DUE\b|\bSALDO\b|ZU\s*ZAHLEN|\bGESAMT"
 )
 _TOTAL_WEAK = re.compile(r"T[O0D]TA[L1I]|\bTTL\b|\bTL\b|\bAMOUNT\b|\bAMT\b|\bBALANCE\b|\bTOT\b")
-_ROUNDING = re.compile(r"ROUND|ROUDING|ROUNDG|\bRNDG|ADJ(?:USTMENT)?\b")
+_ROUNDING = re.compile(r"\bROUND|ROUDING|ROUNDG|\bRNDG|\bADJ(?:USTMENT)?\b")
 _TAX = re.compile(r"\bGST\b|\bTAX\b|\bVAT\b|\bSST\b|\bHST\b|\bPST\b|\bMWST\b|\bTVA\b|\bIVA\b")
 _TAX_NOT = re.compile(r"INVOICE|\bID\b|\bREG|\bNO\b|SUMMARY|\bCODE|@|INCL|EXCL|%\s*$")
 _TIP = re.compile(r"\bTIPS?\b|GRATUITY|SERVICE\s*(?:CHARGE|CHG)|\bSVC\b|\bS/?C\b")
@@ -107,7 +110,13 @@ _POSTCODE = re.compile(r"(?<![\d-])\d{5}(?![\d-])|\b[A-Z]{2}\s+\d{5}\b|\b\d{4,6}
 _STRICT_POSTCODE = re.compile(r"(?<![\d&/-])\d{5}(?![\d-])(?!\s*&)")
 _STREET_NUMBER = re.compile(r"^\s*(?:NO\.?\s*\d|LOT\s|\d+[A-Z]?\s*[,&-]|\d{1,4}[A-Z]?\s+[A-Z])")
 
-_HEADER_ROW = re.compile(r"\b(?:QTY|QUANTITY|DESC(?:RIPTION)?|ITEMS?|PRICE|AMOUNT|AMT|TOTAL|U/?P|RM)\b")
+_HEADER_ROW = re.compile(
+    r"\b(?:[QO0]TY|QUANTITY|DESC(?:RIPTION)?|ITEMS?|PRICE|AMOUNT|AMT|TOTAL|U/?P|RM|EXT|"
+    # the same columns in Spanish, French, German, Italian and Dutch receipts
+    r"CANT(?:IDAD)?|DESCRIPCI[OÓ]N|PRECIO|IMPORTE|ART[IÍ]CULO|QT[EÉ]|PRIX|D[EÉ]SIGNATION|MONTANT|"
+    r"MENGE|BEZEICHNUNG|PREIS|BETRAG|ARTIKEL|QUANTIT[AÀ]|DESCRIZIONE|PREZZO|IMPORTO|AANT(?:AL)?|OMSCHRIJVING|"
+    r"PRIJS|BEDRAG)\b"
+)
 
 
 # A whole amount: "69,000", "24.000", "1600", "80" (not "1": counts stand alone too).
@@ -143,15 +152,48 @@ class _Page:
         self.texts = [_upper(r.text) for r in self.rows]
         self.currency = detect_currency(" ".join(r.text for r in self.rows))
         self.row_amounts = [self._amount_cells(r) for r in self.rows]
+        self._glued_tax_codes()
         self.whole_rows: set[int] = set()  # rows whose amount is a whole number
         self._integer_prices()
+
+    def _glued_tax_codes(self) -> None:
+        """A tax-class digit printed after each amount ("9,90 1") is read glued to it
+        where the space was narrow ("12,001", "14,901"): when at least two amounts at the
+        ends of rows carry the same digit, an amount with that digit glued on ending a row
+        is that amount."""
+        codes: dict[str, int] = {}
+        for row in self.rows:
+            m = re.search(r"\d[.,]\d{2}\s+(\d)\s*$", row.cells[-1].text)
+            if m:
+                codes[m.group(1)] = codes.get(m.group(1), 0) + 1
+        for code, count in codes.items():
+            if count < 2:
+                continue
+            glued = re.compile(rf"(.*?\s|)(-?[$€£]?\s?\d{{1,3}}(?:[.,]\d{{3}})*[.,]\d{{2}}){code}\s*")
+            for i, row in enumerate(self.rows):
+                last = row.cells[-1]
+                m = glued.fullmatch(last.text)
+                if m and not any(cell is last for _, cell, _ in self.row_amounts[i]):
+                    found = amounts(m.group(2))
+                    if found:
+                        self.row_amounts[i].append((found[-1][0], last, m.group(2).strip()))
 
     def _integer_prices(self) -> None:
         """Receipts in currencies without cents print whole amounts ("Sop Buntut 69,000",
         "Calamari Steak 1600"). When a page has almost no amount with decimals but several
         rows end in a whole number at the right, those numbers are the rows' amounts."""
-        if sum(1 for found in self.row_amounts if found) >= 2 or not self.rows:
+
+        # Summary rows may print cents where the items do not ("Sub Total 1774.00", "S.C.
+        # 010% 177.00"): then the whole numbers must add up to an amount printed with cents
+        # (the subtotal), and only rows that can be items count against whole amounts.
+        def summary(i: int) -> bool:
+            rest = AMOUNT.sub(" ", self.texts[i])
+            return bool(_ITEM_SKIP.search(rest) or _TAX.search(rest) or _TIP.search(rest) or "%" in rest)
+
+        priced = [i for i, found in enumerate(self.row_amounts) if found]
+        if sum(1 for i in priced if not summary(i)) >= 2 or not self.rows:
             return
+        sums = {v for i in priced for v, _, _ in self.row_amounts[i]} if len(priced) >= 2 else None
         left = min(c.x0 for r in self.rows for c in r.cells)
         right = max(c.x1 for r in self.rows for c in r.cells)
         found: dict[int, tuple[Decimal, Placed, str]] = {}
@@ -165,7 +207,8 @@ class _Page:
                 and not DATE_TEXT.search(row.text)
             ):
                 found[i] = (Decimal(re.sub(r"[,.]", "", text)), last, text)
-        if len(found) >= 3:
+        items_sum = sum(v for i, (v, _, _) in found.items() if not summary(i))
+        if len(found) >= 3 and (sums is None or items_sum in sums):
             for i, cell in found.items():
                 self.row_amounts[i] = [cell]
             self.whole_rows = set(found)
@@ -175,7 +218,12 @@ class _Page:
         """Amounts on a row, left to right, with the cell they are in and their text."""
         found = []
         for cell in row.cells:
-            for value, match in amounts(cell.text):
+            # ".80.00", ".270.00": a smudge before the amount read as a point.
+            text = re.sub(r"^\.(?=\d{1,3}(?:,\d{3})*\.\d{2}\s*$)", "", cell.text.strip())
+            dates = [m.span() for m in DATE_TEXT.finditer(text)]
+            for value, match in amounts(text):
+                if any(a < match.end() and match.start() < b for a, b in dates):
+                    continue  # "MAY 08, 17", "10.07.13": part of a date
                 found.append((value, cell, match.group(0).strip()))
         return found
 
@@ -244,10 +292,13 @@ def _header_end(page: _Page) -> int:
     for i, text in enumerate(page.texts):
         # "NO.53 55,57 & 59, JALAN SAGU 18," holds a decimal-comma lookalike: an address
         # row does not end the header.
+        rest = text
+        for _, _, printed in page.row_amounts[i]:
+            rest = rest.replace(printed.upper(), " ", 1)  # also "12,00" read out of "12,001"
         priced = bool(page.row_amounts[i]) and not (
             i not in page.whole_rows
             and all("." not in a[2] for a in page.row_amounts[i])
-            and _ADDRESS_WORD.search(AMOUNT.sub(" ", text).rstrip(", "))
+            and _ADDRESS_WORD.search(AMOUNT.sub(" ", rest).rstrip(", "))
             and i < 12
         )
         if i >= 3 and (priced or (_HEADER_ROW.search(text) and len(text) < 60)):
@@ -722,7 +773,7 @@ def _amount_field(page: _Page, kind: str, entry: _Entry, conf: float) -> _Field:
     label_lines = [c.line for c in row.cells if c is not entry.cell and not amounts(c.text)]
     return _Field(
         kind,
-        entry.printed,
+        with_leading_zero(entry.printed),
         [entry.cell.line],
         conf,
         label_text=entry.label or None,
@@ -747,43 +798,92 @@ class _Item:
 
 
 _ITEM_SKIP = re.compile(
-    r"TOTAL|SUB\s*-?TOTAL|\bTAX\b|\bGST\b|\bVAT\b|CASH|CHANGE|ROUND|BALANCE|TENDER|PAYMENT|"
-    r"\bVISA\b|MASTER|\bCARD\b|\bDUE\b|\bPAID\b|SAVING|DISCOUNT|\bTIPS?\b|GRATUITY|SERVICE\s*CHARGE|"
-    r"MWST|M[UW]ST\b|TTL|\bNET\b|\bNETTO\b|\bSUMME|\bSALDO\b|\bBAR\b|\bEURO?\W*$|\bTAX\d|"
+    r"TOTAL|SUB\s*-?TOTAL|\bTAX\b|\bGST\b|\bVAT\b|\bHST\b|\bPST\b|\bIVA\b|\bCASH\b|\bCHANGE\b|\bROUND|\bBALANCE\b|"
+    r"\bTENDER(?:ED)?\b|\bPAYMENT|\bVISA\b|\bMASTER|\bCARD\b(?!(?:\s+[A-Z]{3,}){2})|\bDUE\b|\bPAID\b|SAVING|DISCOUNT|\bTIPS?\b|"
+    r"GRATUITY|SERVICE\s*CHARGE|MWST|M[UW]ST\b|\b(?:SUB)?TTL\b|\bNET\b|\bNETTO\b|\bSUMME\b|\bSALDO\b|"
+    r"^\W*BAR\b\W*(?:EUR\W*)?$|\bEURO?\W*$|\bTAX\d|"
     r"\bAMOUNT\b|\bBALANCE\b|^\W*-{2,}|\bGEGEBEN|R[UÜ]CKGELD|\bTTC\b|\bHT\b|\bSUBTOT\b|\bDISC\b|"
     r"\bCOUPON\b|\bTAXABLE\b|\bBTW\b|\bTOTAAL\b|SOUS-?T[OA]TAL|GROSS\s*SALES|\bEXEMPT\b|IMPUESTO|IMPONIBLE|"
-    r"\bUKUPNO\b|\bRENDU\b|EAT\s*IN\b|TAKE\s*OUT\b"
+    r"\bUKUPNO\b|\bRENDU\b|EAT\s*IN\b|TAKE\s*OUT\b|"
+    # Danish, Norwegian, Swedish: cash, change, VAT, total, to pay
+    r"\bKONTANT\b|\bTILBAGE\b|\bMOMS\b|\bMVA\b|\bI\s*ALT\b|\bSUMMA\b|\bATT\s*BETALA\b|\bV[AÄ]XEL\b"
 )
 _QTY = re.compile(
     r"^(\d{1,3})(?:\s*[Xx@*]|\s+(?=[A-Za-z]))|\b(\d{1,3})\s*[Xx@*]\s*\d|\bQTY\s*:?\s*(\d{1,3})\b"
 )
 
 
+def _items_start(page: _Page) -> int:
+    """The first row that can be an item. A photo cut off above the items starts with
+    them ("3@2.00 BC FRUIT RULL UPS 6.00 F" on the first row): the header's three rows are
+    not taken for the vendor's then, when a top row already reads like an item row
+    (letters, then an amount with cents, no date, phone, address or summary word)."""
+    end = _header_end(page)
+    if not page.rows:
+        return end
+    left = min(c.x0 for r in page.rows for c in r.cells)
+    right = max(c.x1 for r in page.rows for c in r.cells)
+    for i in range(min(end, 3)):
+        text = page.texts[i]
+        found = page.row_amounts[i]
+        if (
+            found
+            and found[-1][1].x0 > (left + right) / 2
+            and i not in page.whole_rows
+            and re.search(r"[A-Z]{3,}", AMOUNT.sub(" ", text))
+            and not DATE_TEXT.search(text)
+            and not PHONE.search(text)
+            and not _ADDRESS_WORD.search(AMOUNT.sub(" ", text))
+            and not _ITEM_SKIP.search(AMOUNT.sub(" ", text))
+        ):
+            return i
+    return end
+
+
 def _line_items(page: _Page, summary_start: int) -> list[_Item]:
-    start = _header_end(page)
+    start = _items_start(page)
     items: list[_Item] = []
     pending: list[int] = []  # rows of text waiting for their amount (wrapped names)
-    if _first_name_in_header(page, start):
-        # "DATE 07/14/2026" / "TOOTHPASTE" / "2 x 4.11  8.22": the header seemed to go on
-        # until the first amount, but the row above it is the first item's name.
-        pending = [start - 1]
     modifiers: list[int] = []  # rows of text since the last item
-    for i in range(start, summary_start):
+    below = _names_below(page, start, summary_start)
+    taken: set[int] = set()  # name rows already given to the priced row above them
+    if not below and 0 < start < len(page.rows) and _nameless_row(page, start) and _name_row(page, start - 1):
+        # "CARD THANKS CLASSIC COUNTER" / "720473578652 5.99 T": the first item's name was
+        # taken for the header, which ends at the first amount.
+        pending = [start - 1]
+    for i in range(start, len(page.rows)):
         text = page.texts[i]
         cells = page.row_amounts[i]
-        if _ITEM_SKIP.search(AMOUNT.sub(" ", text)):
+        if i in taken:
+            continue
+        named_total = _named_total(text, cells, items)
+        if named_total and i >= summary_start:
+            # The summary was taken to start at this product: it starts at the first
+            # priced summary row after it instead (the break below).
+            summary_start = len(page.rows)
+        if i >= summary_start:
+            break
+        if _ITEM_SKIP.search(AMOUNT.sub(" ", text)) and not named_total:
             if (
                 items
                 and cells
                 and not _DISCOUNT.search(text)
                 and not re.search(r"\bNET\b|AMOUNT|TAX\d", text)
+                # "TAX 18.00% 57.60" under each item: a rate row, the items go on
+                and not (_TAX.search(text) and "%" in text and not re.search(r"TOTAL", text))
             ):
                 break  # the first priced summary row after the items ends them
             pending, modifiers = [], []
             continue
         if not cells:
             words = re.sub(r"[^A-Z]", "", text)
-            if len(words) >= 2 and not _HEADER_ROW.fullmatch(text.strip()):
+            # A column header ("AANT OMSCHRIJVING", "DESCRIPTION QTY") names no item.
+            if (
+                len(words) >= 2
+                and re.search(r"[A-Z]{2}", _HEADER_ROW.sub(" ", text))
+                and not DATE_TEXT.search(text)
+                and not re.fullmatch(r"\s*\*{3}.*\*{3}\s*", text)  # "***End of Group Promotion***"
+            ):
                 pending = [*pending, i][-2:]
                 modifiers.append(i)
             continue
@@ -792,6 +892,8 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         if value < 0:
             pending, modifiers = [], []
             continue  # "Open $ Disc 2.05-", "Mfr. eCoupon 1.00-": a discount, not an item
+        if len(items) >= 2 and value > 0 and _sums_the_items(page, i, items):
+            break  # "ST 165.00" after 30.00, 110.00, 25.00, then "KONTANT": a subtotal
         if len(_HEADER_ROW.findall(AMOUNT.sub(" ", text))) >= 2:
             pending, modifiers = [], []
             continue  # "ITEM QTY PRICE EXT PRICE": a column header that took a stray amount
@@ -804,19 +906,53 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         if re.search(r"[A-Za-z]{2,}", head):
             desc = (desc + " " + head).strip()
             desc_lines.append(price_cell.line)
-        if _nameless(desc) and pending:
+        last = _item_values(items[-1:])
+        if _nameless(desc) and re.search(r"FINAL\s*PRICE", desc, re.I) and last and 0 < value <= last[0]:
+            # "NIKE ROSHE ONE $74.99" / "$-15.00" / "Final Price $59.99": the item's price
+            # after its discounts.
+            items[-1].price, items[-1].price_line = with_leading_zero(printed), price_cell.line
+            pending, modifiers = [], []
+            continue
+        if _nameless(desc) and _PRICE_NOTE.search(desc) and not pending:
+            # A price note under an item already read: "ItemPrice 12.00 YouSave 9.60",
+            # "RegPrice 13.96 CardSav 3.96", "REGULAR PRICE 1099.99", "NETT PRICE 22.20".
+            modifiers = []
+            continue
+        if below and _nameless(desc) and i + 1 < summary_start and _name_row(page, i + 1):
+            # "100507 1 7.99 7.99" / "LEFTY O'DOUL'S MARGARITA MIX": the name under its row.
+            desc = page.rows[i + 1].text
+            desc_lines = list(page.rows[i + 1].lines)
+            taken.add(i + 1)
+            pending = []
+        elif _nameless(desc) and pending:
             # The name was printed on the row(s) above: "KF MODELLING CLAY" / "1 PC * 9.00".
             # A price note is dropped: "B8-20 TOP" / "ItemPrice 32.00 YouSave 25.60 6.40".
             if _PRICE_NOTE.search(desc):
                 desc = ""
-            desc = " ".join(page.rows[p].text for p in pending) + (" " + desc if desc else "")
+            # "GROCERY" / "4125064485 FROZEN ONIONS" / "2 @ .99 1.98": a department
+            # title (one word) above a name is not part of it.
+            if len(pending) == 2 and re.fullmatch(r"\W*[A-Z]+\W*", page.texts[pending[0]]):
+                pending = pending[1:]
+            desc = " ".join(_ARTICLE_NUMBER.sub("", page.rows[p].text) for p in pending) + (
+                " " + desc if desc else ""
+            )
             desc_lines = [ln for p in pending for ln in page.rows[p].lines] + desc_lines
         elif items and modifiers:
             # Rows without a price between two named items belong to the one above
-            # ("Meal-Spcy Sand" / "Spcy Sand" / "Fries MD"), when set in from its name.
+            # ("Meal-Spcy Sand" / "Spcy Sand" / "Fries MD", "+AVO" / "SUB MODS"), when
+            # they start at its name or set in by a few characters; a department title
+            # centred over the next items ("GROC NONEDIBLE") is set in further and is not
+            # part of the item above.
+            # A section title centred over the row ("Appetizer", "Main course") is not
+            # part of the item above either.
             prev = items[-1]
-            x0 = min((c.x0 for c in page.rows[modifiers[0]].cells), default=0.0)
-            if x0 > prev.x0 + 0.5 * page.rows[modifiers[0]].h:
+            first = page.rows[modifiers[0]]
+            x0 = min((c.x0 for c in first.cells), default=0.0)
+            h = first.h
+            left, right = min(c.x0 for c in row.cells), max(c.x1 for c in row.cells)
+            centre = (x0 + max(c.x1 for c in first.cells)) / 2
+            centred = x0 > prev.x0 + 2 * h and abs(centre - (left + right) / 2) < 0.08 * (right - left)
+            if prev.x0 - 0.5 * h < x0 < prev.x0 + 4 * h and not centred:
                 prev.description = " ".join([prev.description, *(page.rows[k].text for k in modifiers)])
                 prev.desc_lines = prev.desc_lines + [ln for k in modifiers for ln in page.rows[k].lines]
         pending = []
@@ -824,38 +960,119 @@ def _line_items(page: _Page, summary_start: int) -> list[_Item]:
         if not re.search(r"[A-Za-z]{2,}", desc):
             continue
         quantity, unit_price = _quantity(text, cells, value)
+        # "EE 325112 ICE TEA", "EEEEE 3 HOM MI K": a vertical stripe at the paper's edge
+        # read as a run of one letter.
+        desc = re.sub(r"^\s*([A-Z])\1+\s+(?=\S)", "", desc)
         # "2x Gyros Folie", "1 Tofu Miso Soup": the count is the quantity, not the name.
-        lead = re.match(r"^\s*(\d{1,2})\s*[xX×*]?\s+(?=[A-Za-z])", desc)
+        lead = re.match(r"^\s*(\d{1,2})\s*[xX×*]?\s+(?=[A-Za-z]|\d+[A-Za-z]+\b)", desc)
         if lead and len(desc) > len(lead.group(0)) + 2:
             quantity = quantity or lead.group(1)
             desc = desc[lead.end() :]
+        # "1,000 CACERES", "3,000 RACION DE PAN": a quantity with decimals (Spanish tills).
+        lead = re.match(r"^\s*(\d{1,3})[.,: ](?:00|000)\s+(?=[A-Za-z]{2})", desc)
+        if lead:
+            quantity = quantity or lead.group(1)
+            desc = desc[lead.end() :]
+        # "4@2.50 NV CASHEW ROASTED 10.00": count and unit price before the name.
+        lead = re.match(r"^\s*(\d{1,3})\s*@\s*[$€£]?(\d*[.,]\d{2})\s+(?=\S*[A-Za-z]{2})", desc)
+        if lead:
+            quantity, unit_price = quantity or lead.group(1), unit_price or lead.group(2)
+            desc = desc[lead.end() :]
         desc = re.sub(r"\s*[$€£¥]\s*$", "", desc)
         desc = _ARTICLE_NUMBER.sub("", _MEASURE.sub("", desc)).strip()
-        item = _Item(desc, desc_lines, printed, price_cell.line, quantity, unit_price, row.lines)
+        item = _Item(
+            desc, desc_lines, with_leading_zero(printed), price_cell.line, quantity, unit_price, row.lines
+        )
         item.x0 = min((c.x0 for c in desc_cells), default=price_cell.x0)
         items.append(item)
     return _fix_dollar_slips(items)
 
 
-def _first_name_in_header(page: _Page, start: int) -> bool:
-    """Whether the last header row is the name of the first item: it follows the date,
-    reads as a name, and the first priced row is a quantity row with no name of its own
-    ("2 x 4.11  8.22", "1 PC * 9.00")."""
-    if start < 2 or start >= len(page.rows) or not page.row_amounts[start]:
-        return False
-    above = page.texts[start - 1]
-    after_date = any(DATE_TEXT.search(page.texts[k]) for k in range(start - 1))
-    first = page.rows[start]
-    price_x0 = page.row_amounts[start][-1][1].x0
-    own_name = " ".join(c.text for c in first.cells if c.x1 <= price_x0 + 1 and not _only_numbers(c.text))
-    quantity_row = re.match(r"^\W*\d+(?:[.,]\d+)?\s*(?:[A-Z]{1,3}\s*)?[X×*@]", page.texts[start]) is not None
+def _name_row(page: _Page, k: int) -> bool:
+    """A row of words without an amount that can name an item."""
+    text = page.texts[k]
     return (
-        after_date
-        and quantity_row
-        and _plain_name_row(above)
-        and not _HEADER_ROW.search(above)
-        and _nameless(own_name)
+        not page.row_amounts[k]
+        and len(re.sub(r"[^A-Z]", "", text)) >= 2
+        and bool(re.search(r"[A-Z]{2}", _HEADER_ROW.sub(" ", text)))
+        and not DATE_TEXT.search(text)
+        and not re.search(r"\d:\d\d", text)  # a time: "JAN09:03 9:03PM"
+        and not _ITEM_SKIP.search(text)
     )
+
+
+def _nameless_row(page: _Page, k: int) -> bool:
+    """A row with an amount and nothing but numbers and units before it ("100507 1 7.99")."""
+    text = AMOUNT.sub(" ", page.texts[k])
+    return bool(page.row_amounts[k]) and not _ITEM_SKIP.search(text) and _nameless(text)
+
+
+def _names_below(page: _Page, start: int, end: int) -> bool:
+    """Items printed as a row of numbers with the name on the row below ("100507 1 7.99
+    7.99" / "LEFTY O'DOUL'S MARGARITA MIX"): the first such row has no name above it (the
+    column header is, even where the header was taken to end at the first amount) and
+    the last one has its name below it (the summary follows the name)."""
+    rows = [k for k in range(start, min(end, len(page.rows))) if _nameless_row(page, k)]
+    if len(rows) < 2:
+        return False
+    first, last = rows[0], rows[-1]
+    above_free = first == 0 or not _name_row(page, first - 1)
+    return above_free and last + 1 < end and _name_row(page, last + 1)
+
+
+def _sums_the_items(page: _Page, i: int, items: list[_Item]) -> bool:
+    """Row ``i`` (with up to three priced rows after it) adds up to the items read so far
+    and a summary row follows: a subtotal ("ST 165.00") or sales by category ("food
+    21.95" / "liquor 6.50"), not more items."""
+    target = sum(_item_values(items))
+    # Several rows adding up must be set apart from the items by a wider gap (the
+    # category block), else two items that cost as much as those above would end them.
+    ys = [page.rows[k].y for k in range(i) if page.row_amounts[k]][-6:]
+    pitch = statistics.median(b - a for a, b in itertools.pairwise(ys)) if len(ys) >= 3 else 0.0
+    apart = bool(ys) and pitch > 0 and page.rows[i].y - ys[-1] > 1.6 * pitch
+    run = Decimal(0)
+    j = i
+    while j < min(i + 4, len(page.rows)) and page.row_amounts[j]:
+        if _ITEM_SKIP.search(AMOUNT.sub(" ", page.texts[j])):
+            break
+        run += page.row_amounts[j][-1][0]
+        if run == target and (j == i or apart):
+            return _summary_follows(page, j)
+        j += 1
+    return False
+
+
+def _summary_follows(page: _Page, i: int) -> bool:
+    """The next row with an amount after row ``i`` is a summary row (or there is none)."""
+    for j in range(i + 1, len(page.rows)):
+        if page.row_amounts[j]:
+            label = AMOUNT.sub(" ", page.texts[j])
+            return bool(
+                _ITEM_SKIP.search(label)
+                or _TOTAL_WEAK.search(label)
+                or _TAX.search(label)
+                or _TIP.search(label)
+                or _PAID.search(label)
+                or re.search(r"%|\bSERVICE", label)
+            )
+    return True
+
+
+def _item_values(items: list[_Item]) -> list[Decimal]:
+    return [v for it in items for v, _ in amounts(it.price)[-1:]]
+
+
+def _named_total(text: str, cells: list[tuple[Decimal, Placed, str]], items: list[_Item]) -> bool:
+    """A product whose name holds TOTAL ("1 LIST TOTAL CARE 3.2Z 2.77T", "TOTAL 03
+    001600027484 3.54 N"): TOTAL is the row's only summary word and its amount is below an
+    item's already read, which a receipt's total cannot be."""
+    words = [m.group(0) for m in _ITEM_SKIP.finditer(AMOUNT.sub(" ", text))]
+    if not words or any(w != "TOTAL" for w in words) or not cells or not items:
+        return False
+    if re.search(r"\bTOTAL\s*:|TOTAL\W*$", AMOUNT.sub(" ", text)):
+        return False  # "TOTAL: 5.58", "TOTAL 5.58": a label
+    prices = [v for it in items for v, _ in amounts(it.price)]
+    return bool(prices) and Decimal(0) <= cells[-1][0] < max(prices)
 
 
 def _fix_dollar_slips(items: list[_Item]) -> list[_Item]:
@@ -877,8 +1094,8 @@ _UNIT = re.compile(r"\b\d*\s*(?:PCS?|EA|UNITS?|KG|G|ML|L|X|@|NOS|BTL|PKT)\b|[*@x
 
 # Price notes under an item's name: "ItemPrice 46.00 YouSave 36.80", "was 8.14 now".
 _PRICE_NOTE = re.compile(
-    r"\b(?:I[TF]EM\s*PRICE|REG(?:ULAR)?\.?\s*PRICE|YOU\s*SAVED?|WAS|NOW|SAVE|CARD\s*SAV\w*|FINAL\s*PRICE|"
-    r"PACKAGE\s*PRICE|ITEM\s*CODE)\b",
+    r"\b(?:I[TF]EM\s*PRICE|RE[GS](?:ULAR)?\.?\s*PRICE|YOU\s*SAVED?|WAS|NOW|SAVED?|CARD\s*SAV\w*|FINAL\s*PRICE|"
+    r"PACKAGE\s*PRICE|ITEM\s*CODE|NETT?\s*PRICE|UNIT\s*PRICE|COMPARE\s*AT)\b",
     re.IGNORECASE,
 )
 
@@ -891,7 +1108,7 @@ def _nameless(desc: str) -> bool:
 
 # Article numbers before or after the name: "275113 SWIRL POPS", "TODDLER APPAREL
 # 716042767626 C".
-_ARTICLE_NUMBER = re.compile(r"^\s*\d{4,}\s+(?=\S*[A-Za-z]{2})|\s+\d{8,}\s*[A-Z]?\s*$")
+_ARTICLE_NUMBER = re.compile(r"^\s*\*?\d{4,}\s+(?=\S*[A-Za-z]{2})|\s+-?\d{8,}\s*[A-Z]?\s*$")
 
 # Weighed and counted items carry their measure after the name: "BANANAS 1.150kg @
 # $2.65/kg", "P. Montrachet (4 @114.00)", "BANANAS 00.19/EA".
@@ -918,6 +1135,7 @@ def _quantity(
     unit_price = None
     if len(cells) >= 2:
         unit_value, _, unit_text = cells[-2]
+        unit_text = with_leading_zero(unit_text)
         if quantity and unit_value * Decimal(quantity) == amount:
             unit_price = unit_text
         elif (

@@ -12,12 +12,14 @@ from lambda_src.ingest.legal_names import LEGAL_SUFFIX as LEGAL_SUFFIX  # one de
 
 # An amount as receipts print it: optional currency, digits, two decimals. Requiring the
 # decimals keeps quantities, codes and phone numbers out of the amounts column. A decimal
-# comma is accepted ("3,10" on European receipts).
+# comma is accepted ("3,10" on European receipts). Amounts under one dollar are often
+# printed without the leading zero (".88", "$.30"; US grocers).
 AMOUNT = re.compile(
     r"(?<![\w.,/:-])(?P<neg>-)?\s?"
     r"(?:RM|MYR|USD|EUR|SGD|GBP|AED|CHF|AUD|CAD|HKD|JPY|INR|IDR|THB|PHP|NZD|ZAR|CNY|RMB|"
     r"S\$|US\$|A\$|C\$|HK\$|\$|€|£|¥|₹)?\s?"
-    r"(?P<num>\d{1,3}(?:[,.' ]\d{3})*[.,]\s?\d{2}|\d+[.,]\s?\d{2})(?P<trail>-)?(?![\d.,]*\d)"
+    r"(?P<num>\d{1,3}(?:[,.' ]\d{3})*[.,]\s?\d{2}|\d+[.,]\s?\d{2}|(?:^|(?<=[\s$€£¥(-]))\.\d{2})"
+    r"(?P<trail>-)?(?![\d.,]*\d)"
 )
 
 # Dates as printed. The year may run into the time ("09/03/20184:21:23PM"): four digits
@@ -64,6 +66,8 @@ def amounts(text: str) -> list[tuple[Decimal, re.Match[str]]]:
     found = []
     for match in AMOUNT.finditer(text):
         num = match.group("num").replace(" ", "")
+        if num.startswith("."):
+            num = "0" + num  # ".88": parse_money would read 88
         try:
             value = parse_money(num)
         except MoneyError:
@@ -110,6 +114,13 @@ def read_date(printed: str, *, day_first: bool = True) -> date | None:
         except DateError:
             today -= OLDEST_PLAUSIBLE - timedelta(days=1)
     return None
+
+
+def with_leading_zero(printed: str) -> str:
+    """An amount printed without its leading zero gets it back: ".88" -> "0.88",
+    "$.30" -> "$0.30", "-.30" -> "-0.30" (readers of the printed text, e.g. the ingest
+    normalizer's parse_money, take ".88" for 88)."""
+    return re.sub(r"(?<![\d.,])\.(?=\d{2}(?!\d))", "0.", printed, count=1)
 
 
 def norm(text: str) -> str:
