@@ -96,6 +96,8 @@ describe('ApiClient', () => {
     expect(Object.fromEntries(f.calls[1].query)).toEqual({ from: '2026-01', to: '2026-03', group: 'category' })
     await api.itemHistory('oat milk')
     expect(f.calls[2].query.get('q')).toBe('oat milk')
+    await api.summary('vendor', '2026-01', '2026-03', undefined, 10)
+    expect(f.calls[3].query.get('top')).toBe('10')
   })
 
   it('buildQuery', () => {

@@ -149,8 +149,9 @@ export class ApiClient {
     return out.receipt
   }
 
-  summary(group: SummaryGroup, from?: string, to?: string, signal?: AbortSignal): Promise<Summary> {
-    return this.json('GET', '/analytics/summary', { query: { from, to, group }, signal })
+  /** `top`: only the groups of the N largest keys per currency (currency totals stay whole). */
+  summary(group: SummaryGroup, from?: string, to?: string, signal?: AbortSignal, top?: number): Promise<Summary> {
+    return this.json('GET', '/analytics/summary', { query: { from, to, group, top }, signal })
   }
 
   itemHistory(q: string, signal?: AbortSignal): Promise<ItemHistory> {

@@ -22,6 +22,8 @@ import { formatMoney } from '../lib/money'
 import { useAsync } from '../lib/useAsync'
 import { Link } from '../components/Link'
 
+const TOP_VENDORS = 10
+
 const CHART_HEIGHT = 300
 
 function ChartCard({ title, id, children, table }: { title: string; id: string; children: ReactNode; table?: ReactNode }) {
@@ -138,7 +140,7 @@ function CategoryTable({ summary, currency }: { summary: Summary | undefined; cu
 }
 
 function VendorsView({ summary, currency }: { summary: Summary | undefined; currency: string }) {
-  const vendors = topVendors(forCurrency(summary, currency))
+  const vendors = topVendors(forCurrency(summary, currency), TOP_VENDORS)
   if (!vendors.length) return <Empty>No vendors in this period.</Empty>
   return (
     <ol className="vendor-list">
@@ -314,7 +316,8 @@ export default function AnalyticsPage() {
   const [draft, setDraft] = useState(range)
   const key = `${range.from}:${range.to}`
   const byCategory = useAsync((s) => api.summary('category', range.from, range.to, s), `c:${key}`)
-  const byVendor = useAsync((s) => api.summary('vendor', range.from, range.to, s), `v:${key}`)
+  // The vendor list shows ten; the API ranks them the same way (total, then receipts).
+  const byVendor = useAsync((s) => api.summary('vendor', range.from, range.to, s, TOP_VENDORS), `v:${key}`)
   const byMonth = useAsync((s) => api.summary('month', range.from, range.to, s), `m:${key}`)
   const insights = useAsync((s) => api.insights(s), 'insights')
   const currencies = currencyList(byMonth.data, byCategory.data, byVendor.data)
