@@ -42,7 +42,9 @@ CURRENCY_MARKERS: tuple[tuple[str, str], ...] = (
     ("$", "USD"),
 )
 
-_NUMBER = re.compile(r"[-+]?\(?\d[\d\s.,']*\)?")
+# An amount under one printed without its leading zero (".88", "$.88", "-.25") is read
+# as such; a dot after a letter ("No.5") is not a decimal point.
+_NUMBER = re.compile(r"[-+]?\(?(?:\d[\d\s.,']*|(?<![\w.])\.\d{1,2}(?!\d))\)?")
 
 
 class MoneyError(ValueError):

@@ -19,6 +19,10 @@ from lambda_src.common.money import MoneyError, detect_currency, parse_money, qu
         ("4.10-", "-4.10"),
         ("TOTAL: 193.00", "193.00"),
         ("1.234.567,89", "1234567.89"),
+        (".88", "0.88"),  # printed without the leading zero
+        ("$.88", "0.88"),
+        ("-.25", "-0.25"),
+        ("(.50)", "-0.50"),
     ],
 )
 def test_parse_money_reads_printed_amounts_exactly(text: str, expected: str) -> None:
