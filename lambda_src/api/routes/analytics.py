@@ -112,43 +112,6 @@ def _top(rows: list[_Row], top: int, *, by_month: bool) -> list[_Row]:
     return [row for row in rows if (row[0] if by_month else row[2]) in kept]
 
 
-def summarize(
-    repo: ReceiptRepository,
-    sub: str,
-    from_month: str,
-    to_month: str,
-    group: Group,
-    top: int | None = None,
-) -> dict[str, Any]:
-    """The summary for one user as the JSON body of ``Summary``, as plain dicts.
-
-    The route sends ``summary_json()`` instead (the same body, encoded directly); this
-    is the readable form of it, and the tests hold the two equal byte for byte."""
-    return {
-        "from": from_month,
-        "to": to_month,
-        "group": group,
-        "currencies": [
-            {
-                "currency": currency,
-                "total": format(total, "f"),
-                "count": count,
-                "groups": [
-                    {
-                        "key": month if group == "month" else f"{month}|{key}",
-                        "label": month if group == "month" else label,
-                        "total": _money(amount, text),
-                        "count": n,
-                        "month": month,
-                    }
-                    for month, amount, key, label, text, n in rows
-                ],
-            }
-            for currency, total, count, rows in _summary_rows(repo, sub, from_month, to_month, group, top)
-        ],
-    }
-
-
 def summary_json(
     repo: ReceiptRepository,
     sub: str,
@@ -157,9 +120,10 @@ def summary_json(
     group: Group,
     top: int | None = None,
 ) -> str:
-    """``json.dumps(summarize(...), separators=(",", ":"))``, without building a dict per
-    group: a vendor summary has ~2,000 groups and encoding them was half the request.
-    Strings go through the encoder json.dumps itself uses (ASCII-escaped)."""
+    """The ``Summary`` body as compact JSON, encoded without building a dict per group: a
+    vendor summary has ~2,000 groups and encoding them was half the request. Strings go
+    through the encoder json.dumps itself uses (ASCII-escaped); tests/unit/api/test_summary.py
+    holds it byte-identical to ``json.dumps`` of the plain-dict form."""
     encoded: list[str] = []
     for currency, total, count, rows in _summary_rows(repo, sub, from_month, to_month, group, top):
         months: dict[str, str] = {}  # month -> its JSON string, escaped once

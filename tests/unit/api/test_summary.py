@@ -12,9 +12,45 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lambda_src.api.routes.analytics import _PLAIN_DECIMAL, Group, summarize, summary_json
+from lambda_src.api.routes.analytics import _PLAIN_DECIMAL, Group, _money, _summary_rows, summary_json
 from lambda_src.api.schemas import Summary
 from lambda_src.common.repository import AggregateCell
+
+
+def summarize(
+    repo: Any,
+    sub: str,
+    from_month: str,
+    to_month: str,
+    group: Group,
+    top: int | None = None,
+) -> dict[str, Any]:
+    """The summary body as plain dicts: the readable form of what ``summary_json()``
+    encodes directly, which the tests below hold equal to it byte for byte."""
+    return {
+        "from": from_month,
+        "to": to_month,
+        "group": group,
+        "currencies": [
+            {
+                "currency": currency,
+                "total": format(total, "f"),
+                "count": count,
+                "groups": [
+                    {
+                        "key": month if group == "month" else f"{month}|{key}",
+                        "label": month if group == "month" else label,
+                        "total": _money(amount, text),
+                        "count": n,
+                        "month": month,
+                    }
+                    for month, amount, key, label, text, n in rows
+                ],
+            }
+            for currency, total, count, rows in _summary_rows(repo, sub, from_month, to_month, group, top)
+        ],
+    }
+
 
 GROUPS: tuple[Group, ...] = ("month", "category", "vendor")
 
