@@ -17,7 +17,7 @@ from lambda_src.api.problems import PROBLEM_RESPONSES, Problem
 from lambda_src.api.schemas import ItemHistory, PricePoint, Summary
 from lambda_src.common import keys
 from lambda_src.common.model import Status
-from lambda_src.common.repository import ReceiptRepository
+from lambda_src.common.repository import AggregateCell, ReceiptRepository
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"], responses=PROBLEM_RESPONSES)
 
@@ -44,72 +44,65 @@ def resolve_range(from_: str | None, to: str | None, today: date) -> tuple[str, 
     return from_, to
 
 
-# A summary row: month, amount, aggregate key, label, amount as sent by DynamoDB, count.
-_Row = tuple[str, Decimal, str, str, str, int]
-# A currency: its code, total and receipt count over the period, and its ordered rows.
-_Currency = tuple[str, Decimal, int, list[_Row]]
 # Decimal strings that format(Decimal(s), "f") gives back unchanged (no exponent, no
 # leading zeros or sign): DynamoDB sends numbers this way, so rows skip the formatting.
 _PLAIN_DECIMAL = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?")
+# A decimal string of at most this many characters has at most 15 significant digits, and
+# for those float() keeps every distinction and the order (DBL_DIG): sorting by the float
+# is sorting by the Decimal, several times cheaper.
+_FLOAT_ORDER_EXACT = 15
 
 
-def _money(amount: Decimal, text: str) -> str:
-    return text if _PLAIN_DECIMAL.fullmatch(text) else format(amount, "f")
-
-
-def _summary_rows(
-    repo: ReceiptRepository,
-    sub: str,
-    from_month: str,
-    to_month: str,
-    group: Group,
-    top: int | None = None,
-) -> list[_Currency]:
-    """Per currency (sorted by code): totals and counts from the month aggregates, and the
-    chosen kind's rows ordered by month, then amount (largest first), then key. With
-    ``top``, only the rows of the ``top`` keys with the largest totals over the period
-    (then the most receipts, then the key) are kept; currency totals stay whole."""
-    monthly = repo.aggregate_cells(sub, keys.AGG_MONTH, from_month, to_month)
-    detail = monthly if group == "month" else repo.aggregate_cells(sub, _KIND[group], from_month, to_month)
-    # Per-currency totals and counts always come from the month rows: a receipt split
-    # over three categories is still one receipt.
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    counts: dict[str, int] = defaultdict(int)
-    for _month, currency, _key, _label, text, count in monthly:
-        totals[currency] += Decimal(text)
-        counts[currency] += count
-    rows: dict[str, list[_Row]] = defaultdict(list)
-    for month, currency, key, label, text, count in detail:
-        rows[currency].append((month, Decimal(text), key, label, text, count))
-    out: list[_Currency] = []
-    for currency in sorted(set(totals) | set(rows)):
-        ordered = rows[currency]
-        if top is not None:
-            ordered = _top(ordered, top, by_month=group == "month")
-        # (month, -amount, key) as three stable sorts on one field each: several times
-        # cheaper than a tuple key per row (reverse=True keeps equal amounts in key order).
-        ordered.sort(key=itemgetter(2))
-        ordered.sort(key=itemgetter(1), reverse=True)
-        ordered.sort(key=itemgetter(0))
-        out.append((currency, totals[currency], counts[currency], ordered))
-    return out
-
-
-def _top(rows: list[_Row], top: int, *, by_month: bool) -> list[_Row]:
-    """The rows of the ``top`` keys (months when grouping by month) with the largest totals."""
+def _kept_keys(cells: list[AggregateCell], top: int, *, by_month: bool) -> set[str] | None:
+    """The ``top`` keys (months when grouping by month) with the largest totals over the
+    period, then the most receipts, then the key; None when there are no more than that."""
     sums: dict[str, list[Any]] = {}  # key -> [total, count]
-    for month, amount, key, _label, _text, count in rows:
-        cell = sums.get(month if by_month else key)
+    for month, _currency, key, _label, text, count in cells:
+        name = month if by_month else key
+        cell = sums.get(name)
         if cell is None:
-            sums[month if by_month else key] = [amount, count]
+            sums[name] = [Decimal(text), count]
         else:
-            cell[0] += amount
+            cell[0] += Decimal(text)
             cell[1] += count
     if len(sums) <= top:
-        return rows
+        return None
     ranked = sorted(sums.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
-    kept = {key for key, _ in ranked[:top]}
-    return [row for row in rows if (row[0] if by_month else row[2]) in kept]
+    return {name for name, _ in ranked[:top]}
+
+
+def _encoded_groups(cells: list[AggregateCell], *, by_month: bool) -> list[str]:
+    """One currency's groups as JSON objects, ordered by month, then amount (largest
+    first), then key. ``cells`` come in the table's key order (month, then key), so each
+    month's run only needs a stable sort by amount."""
+    exact_floats = all(len(cell[4]) <= _FLOAT_ORDER_EXACT for cell in cells)
+    plain = _PLAIN_DECIMAL.fullmatch
+    out: list[str] = []
+    run: list[tuple[Any, str]] = []  # (amount, encoded group) of the current month
+    month_now, month_json = None, ""
+    for month, _currency, key, label, text, n in cells:
+        if month != month_now:
+            if run:
+                run.sort(key=itemgetter(0), reverse=True)  # stable: equal amounts keep key order
+                out.extend([group for _, group in run])
+                run = []
+            month_now, month_json = month, _json_str(month)
+        if by_month:
+            key_json = label_json = month_json
+        else:
+            key_json, label_json = _json_str(month + "|" + key), _json_str(label)
+        total_json = text if plain(text) else format(Decimal(text), "f")
+        run.append(
+            (
+                float(text) if exact_floats else Decimal(text),
+                f'{{"key":{key_json},"label":{label_json},"total":"{total_json}",'
+                f'"count":{n},"month":{month_json}}}',
+            )
+        )
+    if run:
+        run.sort(key=itemgetter(0), reverse=True)
+        out.extend([group for _, group in run])
+    return out
 
 
 def summary_json(
@@ -120,32 +113,39 @@ def summary_json(
     group: Group,
     top: int | None = None,
 ) -> str:
-    """The ``Summary`` body as compact JSON, encoded without building a dict per group: a
-    vendor summary has ~2,000 groups and encoding them was half the request. Strings go
-    through the encoder json.dumps itself uses (ASCII-escaped); tests/unit/api/test_summary.py
-    holds it byte-identical to ``json.dumps`` of the plain-dict form."""
+    """The ``Summary`` body as compact JSON: per currency (sorted by code), totals and
+    counts from the month aggregates and the chosen kind's groups. With ``top``, only the
+    groups of the ``top`` keys with the largest totals over the period are kept (currency
+    totals stay whole).
+
+    It is encoded without building a dict per group: a two-year vendor summary has ~1,800
+    groups, and generic encoding was half the request. Strings go through the encoder
+    json.dumps itself uses (ASCII-escaped); tests/unit/api/test_summary.py holds the body
+    byte-identical to ``json.dumps`` of a plain-dict form computed the obvious way."""
+    monthly = repo.aggregate_cells(sub, keys.AGG_MONTH, from_month, to_month)
+    detail = monthly if group == "month" else repo.aggregate_cells(sub, _KIND[group], from_month, to_month)
+    # Currency totals and counts always come from the month rows: a receipt split over
+    # three categories is still one receipt.
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    counts: dict[str, int] = defaultdict(int)
+    for _month, currency, _key, _label, text, count in monthly:
+        totals[currency] += Decimal(text)
+        counts[currency] += count
+    per_currency: dict[str, list[AggregateCell]] = defaultdict(list)
+    for cell in detail:
+        per_currency[cell[1]].append(cell)
+    by_month = group == "month"
     encoded: list[str] = []
-    for currency, total, count, rows in _summary_rows(repo, sub, from_month, to_month, group, top):
-        months: dict[str, str] = {}  # month -> its JSON string, escaped once
-        groups: list[str] = []
-        append = groups.append
-        plain = _PLAIN_DECIMAL.fullmatch
-        for month, amount, key, label, text, n in rows:
-            month_json = months.get(month)
-            if month_json is None:
-                month_json = months[month] = _json_str(month)
-            if group == "month":
-                key_json = label_json = month_json
-            else:
-                key_json, label_json = _json_str(month + "|" + key), _json_str(label)
-            total_json = text if plain(text) else format(amount, "f")  # = _money(), inlined
-            append(
-                f'{{"key":{key_json},"label":{label_json},"total":"{total_json}",'
-                f'"count":{n},"month":{month_json}}}'
-            )
+    for currency in sorted(totals.keys() | per_currency.keys()):
+        cells = per_currency.get(currency, [])
+        if top is not None:
+            kept = _kept_keys(cells, top, by_month=by_month)
+            if kept is not None:
+                cells = [c for c in cells if (c[0] if by_month else c[2]) in kept]
+        groups = _encoded_groups(cells, by_month=by_month)
         encoded.append(
-            f'{{"currency":{_json_str(currency)},"total":"{format(total, "f")}","count":{count},'
-            f'"groups":[{",".join(groups)}]}}'
+            f'{{"currency":{_json_str(currency)},"total":"{format(totals[currency], "f")}",'
+            f'"count":{counts[currency]},"groups":[{",".join(groups)}]}}'
         )
     return (
         f'{{"from":{_json_str(from_month)},"to":{_json_str(to_month)},"group":{_json_str(group)},'

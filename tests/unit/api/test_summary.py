@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lambda_src.api.routes.analytics import _PLAIN_DECIMAL, Group, _money, _summary_rows, summary_json
+from lambda_src.api.routes.analytics import _PLAIN_DECIMAL, Group, summary_json
 from lambda_src.api.schemas import Summary
 from lambda_src.common.repository import AggregateCell
 
@@ -25,31 +25,43 @@ def summarize(
     group: Group,
     top: int | None = None,
 ) -> dict[str, Any]:
-    """The summary body as plain dicts: the readable form of what ``summary_json()``
-    encodes directly, which the tests below hold equal to it byte for byte."""
-    return {
-        "from": from_month,
-        "to": to_month,
-        "group": group,
-        "currencies": [
+    """The summary body as plain dicts, computed the obvious way: the readable statement
+    of what ``summary_json()`` encodes directly, which the tests below hold equal to it
+    byte for byte."""
+    monthly = repo.aggregate_cells(sub, "M", from_month, to_month)
+    kind = group[0].upper()  # M, C, V
+    detail = monthly if group == "month" else repo.aggregate_cells(sub, kind, from_month, to_month)
+    currencies = sorted({c[1] for c in monthly} | {c[1] for c in detail})
+    out = []
+    for currency in currencies:
+        rows = [c for c in detail if c[1] == currency]
+        if top is not None:
+            name = (lambda c: c[0]) if group == "month" else (lambda c: c[2])
+            sums: dict[str, tuple[Decimal, int]] = {}
+            for c in rows:
+                total, count = sums.get(name(c), (Decimal(0), 0))
+                sums[name(c)] = (total + Decimal(c[4]), count + c[5])
+            ranked = sorted(sums, key=lambda k: (-sums[k][0], -sums[k][1], k))
+            rows = [c for c in rows if name(c) in ranked[:top]]
+        rows.sort(key=lambda c: (c[0], -Decimal(c[4]), c[2]))
+        out.append(
             {
                 "currency": currency,
-                "total": format(total, "f"),
-                "count": count,
+                "total": format(sum((Decimal(c[4]) for c in monthly if c[1] == currency), Decimal(0)), "f"),
+                "count": sum(c[5] for c in monthly if c[1] == currency),
                 "groups": [
                     {
                         "key": month if group == "month" else f"{month}|{key}",
                         "label": month if group == "month" else label,
-                        "total": _money(amount, text),
+                        "total": format(Decimal(text), "f"),
                         "count": n,
                         "month": month,
                     }
-                    for month, amount, key, label, text, n in rows
+                    for month, _currency, key, label, text, n in rows
                 ],
             }
-            for currency, total, count, rows in _summary_rows(repo, sub, from_month, to_month, group, top)
-        ],
-    }
+        )
+    return {"from": from_month, "to": to_month, "group": group, "currencies": out}
 
 
 GROUPS: tuple[Group, ...] = ("month", "category", "vendor")
@@ -177,3 +189,40 @@ def test_plain_decimal_examples(text: str) -> None:
 @pytest.mark.parametrize("text", ["1E+2", "012.5", "+5", "5.", ".5", " 5", "1e-7"])
 def test_other_decimal_forms_are_formatted(text: str) -> None:
     assert not _PLAIN_DECIMAL.fullmatch(text)
+
+
+_AMOUNTS = st.one_of(
+    st.decimals(min_value=Decimal("-1e6"), max_value=Decimal("1e6"), places=2).map(str),
+    st.sampled_from(["10", "10.0", "10.00", "1E+1", "0", "-0.50", "-0.5"]),
+    # longer than float() orders exactly: the encoder must fall back to Decimal order
+    st.sampled_from(["1234567890123.451", "1234567890123.4500001", "1234567890123.45", "0.0000000000000001"]),
+)
+_CELL_KEYS = st.sampled_from(["a", "a-b", "b", "tesco", "unknown", "z9"])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["2026-01", "2026-02", "2026-03"]),
+            st.sampled_from(["EUR", "GBP"]),
+            _CELL_KEYS,
+            st.text(max_size=8),
+            _AMOUNTS,
+            st.integers(min_value=1, max_value=9),
+        ),
+        max_size=40,
+        unique_by=lambda c: (c[0], c[1], c[2]),
+    ),
+    st.sampled_from(GROUPS),
+    st.sampled_from([None, 1, 2, 5]),
+)
+def test_any_cells_encode_as_the_dict_form(cells: list[AggregateCell], group: Group, top: int | None) -> None:
+    months = {(c[0], c[1]): c for c in cells}  # one month row per (month, currency)
+    repo: Any = StubRepository(
+        {
+            "M": [_month(m, cur, c[4], c[5]) for (m, cur), c in months.items()],
+            "C" if group == "category" else "V": cells,
+        }
+    )
+    body = summary_json(repo, "u1", "2026-01", "2026-12", group, top)
+    assert body == json.dumps(summarize(repo, "u1", "2026-01", "2026-12", group, top), separators=(",", ":"))
