@@ -22,6 +22,7 @@ import os
 import platform
 import random
 import re
+import statistics
 import sys
 import time
 from collections import defaultdict
@@ -343,6 +344,25 @@ def naive_summary(
     return {c: {k: (v[0], v[1]) for k, v in g.items()} for c, g in out.items()}
 
 
+def calibration_ms() -> float:
+    """CPU milliseconds of a fixed pure-Python loop (median of 5). This machine's speed
+    drifts by up to 2.5x over a day (shared host: the figures of one run are all slow or
+    all fast together), so every run prints it beside the route's figures."""
+
+    def work() -> int:
+        total = 0
+        for i in range(1_000_000):
+            total += i * i % 7
+        return total
+
+    samples = []
+    for _ in range(5):
+        start = time.process_time()
+        work()
+        samples.append((time.process_time() - start) * 1000)
+    return statistics.median(samples)
+
+
 def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], list[float]]:
     """Wall-clock and CPU milliseconds per call. CPU time (all threads of this process)
     is what the code costs; wall time also counts waiting for a busy machine's CPUs."""
@@ -455,6 +475,7 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="update the API section of bench/README.md")
     args = parser.parse_args()
 
+    calibration_before = calibration_ms()
     if args.backend == "moto":
         with mock_aws():
             client = boto3.client("dynamodb", region_name="eu-west-1")
@@ -467,11 +488,13 @@ def main() -> int:
             factory = ResponseParserFactory() if args.generic_parser else ParserFactory()
             parser = factory.create_parser("json")
         results = measure(FakeDynamoDB(parser), args)
+    speed = (calibration_before + calibration_ms()) / 2
     lines = [
         f"{args.receipts:,} receipts, {MONTHS} months, 2 currencies; backend {args.backend} "
         f"({BACKENDS[args.backend + ('-generic' if args.generic_parser else '')]}), "
         f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs; "
-        f"{args.runs} route calls, {args.naive_runs} naive runs per group.",
+        f"{args.runs} route calls, {args.naive_runs} naive runs per group; "
+        f"machine speed: calibration loop {speed:.0f} ms CPU (`calibration_ms()`).",
         "",
         "| group | groups | route wall p50 / p99 | route CPU p50 / p99 (goal p99 <= 20 ms) "
         "| summary_json() CPU p99 | all receipts wall / CPU p50 | ratio wall p50 | ratio CPU p50 "
