@@ -62,6 +62,12 @@ class Authenticator:
         self.leeway = settings.jwt_leeway_seconds
         self.keys = keys
 
+    @property
+    def blocking(self) -> bool:
+        """Whether a call may wait on the network: verifying a token may first fetch the
+        signing keys; API Gateway's claims are only read."""
+        return self.mode is not AuthMode.APIGW
+
     def __call__(self, request: Request) -> Caller:
         if self.mode is AuthMode.APIGW:
             return self._from_authorizer(request)
