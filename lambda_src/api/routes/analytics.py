@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from itertools import groupby
 from json.encoder import encode_basestring_ascii as _json_str
 from operator import itemgetter
 from typing import Annotated, Any, Literal
@@ -78,29 +79,23 @@ def _encoded_groups(cells: list[AggregateCell], *, by_month: bool) -> list[str]:
     exact_floats = all(len(cell[4]) <= _FLOAT_ORDER_EXACT for cell in cells)
     plain = _PLAIN_DECIMAL.fullmatch
     out: list[str] = []
-    run: list[tuple[Any, str]] = []  # (amount, encoded group) of the current month
-    month_now, month_json = None, ""
-    for month, _currency, key, label, text, n in cells:
-        if month != month_now:
-            if run:
-                run.sort(key=itemgetter(0), reverse=True)  # stable: equal amounts keep key order
-                out.extend([group for _, group in run])
-                run = []
-            month_now, month_json = month, _json_str(month)
-        if by_month:
-            key_json = label_json = month_json
-        else:
-            key_json, label_json = _json_str(month + "|" + key), _json_str(label)
-        total_json = text if plain(text) else format(Decimal(text), "f")
-        run.append(
-            (
-                float(text) if exact_floats else Decimal(text),
-                f'{{"key":{key_json},"label":{label_json},"total":"{total_json}",'
-                f'"count":{n},"month":{month_json}}}',
+    for month, month_cells in groupby(cells, key=itemgetter(0)):
+        month_json = _json_str(month)
+        run: list[tuple[Any, str]] = []  # (amount, encoded group)
+        for _month, _currency, key, label, text, n in month_cells:
+            if by_month:
+                key_json = label_json = month_json
+            else:
+                key_json, label_json = _json_str(month + "|" + key), _json_str(label)
+            total_json = text if plain(text) else format(Decimal(text), "f")
+            run.append(
+                (
+                    float(text) if exact_floats else Decimal(text),
+                    f'{{"key":{key_json},"label":{label_json},"total":"{total_json}",'
+                    f'"count":{n},"month":{month_json}}}',
+                )
             )
-        )
-    if run:
-        run.sort(key=itemgetter(0), reverse=True)
+        run.sort(key=itemgetter(0), reverse=True)  # stable: equal amounts keep key order
         out.extend([group for _, group in run])
     return out
 
