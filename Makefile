@@ -66,7 +66,7 @@ demo: venv webapp  ## local mode on http://127.0.0.1:$(PORT) with sample receipt
 lint: venv webapp/node_modules/.stamp  ## ruff, mypy and the web app's linter
 	$(VENV)/bin/ruff check $(PY_SOURCES)
 	$(VENV)/bin/ruff format --check $(PY_SOURCES)
-	$(VENV)/bin/mypy app.py stacks lambda_src receiptlake
+	$(VENV)/bin/mypy app.py stacks lambda_src receiptlake bench tests
 	cd webapp && npm run lint --silent
 
 test: venv $(SCAN)/.stamp system webapp  ## every check and test (what CI runs)

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ from moto import mock_aws  # noqa: E402
 
 from lambda_src.api.app import create_app  # noqa: E402
 from lambda_src.api.deps import build_deps  # noqa: E402
-from lambda_src.api.routes.analytics import summary_json  # noqa: E402
+from lambda_src.api.routes.analytics import Group, summary_json  # noqa: E402
 from lambda_src.api.settings import Settings  # noqa: E402
 from lambda_src.common import keys  # noqa: E402
 from lambda_src.common.dynamodb import ParserFactory  # noqa: E402
@@ -76,6 +77,9 @@ BACKENDS = {
     "moto": "moto in process, through botocore",
 }
 
+# One partition of an index: its sort keys, and rows (sort key, item size, item) in the same order.
+_Partition = tuple[list[str], list[tuple[str, int, dict[str, Any]]]]
+
 
 class FakeDynamoDB:
     """An in-memory DynamoDB with the query shapes the repository uses: items kept in the
@@ -100,9 +104,7 @@ class FakeDynamoDB:
         if parser is not None:
             model = boto3.client("dynamodb", region_name="eu-west-1").meta.service_model
             self._query_shape = model.operation_model("Query").output_shape
-        self.parts: dict[tuple[str, str], dict[str, list[tuple[str, int, dict[str, Any]]]]] = defaultdict(
-            dict
-        )
+        self.parts: dict[tuple[str, str], dict[str, _Partition]] = defaultdict(dict)
         self.indexes = {
             "": ("PK", "SK"),
             keys.GSI1: (keys.GSI1_PK, keys.GSI1_SK),
@@ -160,7 +162,8 @@ class FakeDynamoDB:
                 hi = min(hi, bisect.bisect_left(sks, cut))
         chosen = rows[lo:hi] if forward else rows[lo:hi][::-1]
         limit = kw.get("Limit", len(chosen))
-        out, used = [], 0
+        out: list[dict[str, Any]] = []
+        used = 0
         for _sk, size, item in chosen:
             if len(out) == limit or used + size > self.PAGE_BYTES:
                 break
@@ -282,8 +285,8 @@ def load(client: Any, receipts: list[Receipt]) -> None:
         lambda: {"count": 0, "total": Decimal(0), "tax": Decimal(0), "tip": Decimal(0), "label": ""}
     )
     for receipt in receipts:
-        for key, delta in contributions(receipt).items():
-            cell = sums[key]
+        for agg_key, delta in contributions(receipt).items():
+            cell = sums[agg_key]
             cell["count"] += delta.count
             for name, amount in delta.amounts.items():
                 cell[name] += amount
@@ -419,7 +422,13 @@ def measure(client: Any, args: argparse.Namespace) -> dict[str, dict[str, float]
     gc.freeze()
     from_month, to_month = "2025-01", "2026-12"
     results: dict[str, dict[str, float]] = {}
-    for group, top in (("month", None), ("category", None), ("vendor", None), ("vendor", 10)):
+    cases: tuple[tuple[Group, int | None], ...] = (
+        ("month", None),
+        ("category", None),
+        ("vendor", None),
+        ("vendor", 10),
+    )
+    for group, top in cases:
         url = f"/api/analytics/summary?from={from_month}&to={to_month}&group={group}"
         url += f"&top={top}" if top else ""
         response = http.get(url)
@@ -431,12 +440,10 @@ def measure(client: Any, args: argparse.Namespace) -> dict[str, dict[str, float]
             for c in body["currencies"]
         }
         assert got == naive_summary(repo, group, from_month, to_month, top), (group, top)
-        route, route_cpu = timed(lambda url=url: http.get(url), args.runs)
-        _, direct_cpu = timed(
-            lambda g=group, n=top: summary_json(repo, USER, from_month, to_month, g, n), args.runs
-        )
+        route, route_cpu = timed(partial(http.get, url), args.runs)
+        _, direct_cpu = timed(partial(summary_json, repo, USER, from_month, to_month, group, top), args.runs)
         naive, naive_cpu = timed(
-            lambda g=group, n=top: naive_summary(repo, g, from_month, to_month, n), args.naive_runs
+            partial(naive_summary, repo, group, from_month, to_month, top), args.naive_runs
         )
         results[f"{group}, top={top}" if top else group] = {
             "groups": sum(len(c["groups"]) for c in body["currencies"]),
@@ -482,12 +489,12 @@ def main() -> int:
             create_receipts_table(client, TABLE)
             results = measure(client, args)
     else:
-        parser = None
+        response_parser = None
         if args.backend == "fake-botocore":
             # The parser of the API's DynamoDB client (lambda_src/api/deps.py), or botocore's.
             factory = ResponseParserFactory() if args.generic_parser else ParserFactory()
-            parser = factory.create_parser("json")
-        results = measure(FakeDynamoDB(parser), args)
+            response_parser = factory.create_parser("json")
+        results = measure(FakeDynamoDB(response_parser), args)
     speed = (calibration_before + calibration_ms()) / 2
     lines = [
         f"{args.receipts:,} receipts, {MONTHS} months, 2 currencies; backend {args.backend} "

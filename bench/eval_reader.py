@@ -283,9 +283,9 @@ def wild_truth(receipt: dict[str, Any]) -> list[tuple[str, str]]:
             if r in owner.values():
                 continue
             free = [k for k in range(len(name_rows)) if k not in owner]
-            above = [k for k in free if 0 < r["y"] - name_rows[k]["y"] - c < 2.5 * h]
-            if above:
-                owner[max(above, key=lambda k: name_rows[k]["y"])] = r
+            free_above = [k for k in free if 0 < r["y"] - name_rows[k]["y"] - c < 2.5 * h]
+            if free_above:
+                owner[max(free_above, key=lambda k: name_rows[k]["y"])] = r
         for k, nr in enumerate(name_rows):
             if k not in owner and owner:
                 above = max((j for j in owner if j < k), default=None)

@@ -90,7 +90,13 @@ def test_bad_tokens_are_401_problems(
     elif case == "wrong_issuer":
         token = _mint(alice, iss="https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_other")
     elif case == "alg_none":
-        token = jwt.encode(_claims(alice.id_token), None, algorithm="none", headers={"kid": "dummy"})
+        # PyJWT annotates `key` without None, yet alg="none" requires key=None (NoneAlgorithm.prepare_key)
+        token = jwt.encode(
+            _claims(alice.id_token),
+            None,  # type: ignore[arg-type]
+            algorithm="none",
+            headers={"kid": "dummy"},
+        )
     elif case == "hs256_with_public_key":
         public_pem = (
             _pool_key()

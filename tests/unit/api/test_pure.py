@@ -118,6 +118,6 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "MAX_UPLOAD_BYTES": "1000",
     }.items():
         monkeypatch.setenv(name, value)
-    settings = Settings()  # type: ignore[call-arg]
+    settings = Settings()
     assert settings.auth_mode is AuthMode.APIGW and settings.aws_region == "eu-central-1"
     assert settings.cors_origins == ("http://localhost:5173",) and settings.max_upload_bytes == 1000

@@ -35,7 +35,7 @@ class Expected:
     discount: str | None = None
 
 
-MEGA_ITEMS = [
+MEGA_ITEMS: list[tuple[str, str | None]] = [
     ("LG FLATSCREEN 65", "899.99"),
     ("SONY VIAO I7 6938", "689.99"),
     ("6FT HDMI CABLE BB", "19.99"),
