@@ -11,7 +11,8 @@ import pytest
 
 from lambda_src.api.auth import Authenticator, Caller
 from lambda_src.api.context import get_caller
-from lambda_src.api.settings import AuthMode, Settings
+from lambda_src.api.settings import AuthMode
+from tests.unit.api.support import unit_settings
 
 
 class RecordingAuthenticator:
@@ -39,12 +40,7 @@ def test_only_a_blocking_authenticator_runs_in_a_worker_thread(blocking: bool) -
 
 @pytest.mark.parametrize(("mode", "blocking"), [(AuthMode.APIGW, False), (AuthMode.VERIFY, True)])
 def test_verifying_tokens_counts_as_blocking(mode: AuthMode, blocking: bool) -> None:
-    settings = Settings(
-        table_name="t",
-        uploads_bucket="u",
-        lake_bucket="l",
-        ingest_queue_url="https://q",
-        aws_region="eu-west-1",
+    settings = unit_settings(
         auth_mode=mode,
         cognito_issuer="https://issuer.example",
         cognito_jwks_url="https://issuer.example/.well-known/jwks.json",

@@ -11,8 +11,8 @@ import pytest
 from botocore.parsers import create_parser
 
 from lambda_src.api.deps import build_deps
-from lambda_src.api.settings import Settings
 from lambda_src.common.dynamodb import ItemsAsSentParser, ParserFactory, dynamodb_client
+from tests.unit.api.support import unit_settings
 
 MODEL = boto3.client("dynamodb", region_name="eu-west-1").meta.service_model
 GENERIC = create_parser("json")
@@ -77,13 +77,7 @@ def test_other_operations_and_errors_take_botocores_path() -> None:
 
 
 def test_the_api_builds_its_dynamodb_client_with_this_parser() -> None:
-    settings = Settings(
-        table_name="t",
-        uploads_bucket="u",
-        lake_bucket="l",
-        ingest_queue_url="https://q",
-        aws_region="eu-west-1",
-    )
+    settings = unit_settings()
     for client in (build_deps(settings).dynamodb, dynamodb_client(region_name="eu-west-1")):
         factory = client._endpoint._response_parser_factory
         assert isinstance(factory, ParserFactory)
