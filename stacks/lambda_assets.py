@@ -18,6 +18,8 @@ LAMBDA_SRC = REPO_ROOT / "lambda_src"
 CACHE_DIR = REPO_ROOT / ".build" / "lambda-deps"
 LAMBDA_PYTHON = "3.12"
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "tests", "README.md")
+# Changes when the asset's layout changes without its sources (2: no .pyc files in it).
+_LAYOUT = "2"
 
 
 def source_hash(package: str) -> str:
@@ -28,6 +30,7 @@ def source_hash(package: str) -> str:
                 digest.update(str(path.relative_to(LAMBDA_SRC)).encode())
                 digest.update(path.read_bytes())
     digest.update(LAMBDA_PYTHON.encode())
+    digest.update(_LAYOUT.encode())
     return digest.hexdigest()
 
 
@@ -39,12 +42,15 @@ def install_requirements(
     (benchmarks import the asset's packages, which Lambda's wheels cannot be here)."""
     if not requirements.exists() or not requirements.read_text().strip():
         return None
-    platform = f"{sys.version_info.major}.{sys.version_info.minor}-here" if here else LAMBDA_PYTHON
+    platform = f"{sys.version_info.major}.{sys.version_info.minor}-here" if here else LAMBDA_PYTHON + _LAYOUT
     key = hashlib.sha256(requirements.read_bytes() + " ".join(extra).encode() + platform.encode()).hexdigest()
     target = CACHE_DIR / key[:16]
     if not (target / ".complete").exists():
         shutil.rmtree(target, ignore_errors=True)
         lambda_wheels = [
+            # pip would compile bytecode for the interpreter running it (3.11 here), which
+            # the 3.12 runtime cannot use: it only made the asset larger.
+            "--no-compile",
             "--platform",
             "manylinux2014_aarch64",
             "--implementation",
