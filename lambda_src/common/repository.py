@@ -71,23 +71,9 @@ class Page:
     next_cursor: str | None
 
 
-@dataclass(frozen=True)
-class AggregateRow:
-    kind: str
-    month: str
-    currency: str
-    key: str
-    label: str
-    total: Decimal
-    count: int
-    tax: Decimal = Decimal(0)
-    tip: Decimal = Decimal(0)
-
-
 AggKey = tuple[str, str, str, str]  # kind, month, currency, key
 # month, currency, key, label, total (DynamoDB's decimal string), count
 AggregateCell = tuple[str, str, str, str, str, int]
-_ZERO = Decimal(0)
 
 
 @dataclass
@@ -337,43 +323,29 @@ class ReceiptRepository:
             for raw in page.get("Items", []):
                 yield _deserialize(raw)
 
-    def aggregates(self, user_id: str, kind: str, from_month: str, to_month: str) -> list[AggregateRow]:
-        """Aggregate rows of one kind for months ``from_month..to_month`` (YYYY-MM), non-empty only."""
-        rows: list[AggregateRow] = []
-        for page in self._aggregate_pages(user_id, kind, from_month, to_month):
-            for raw in page:
-                count = int(raw["count"]["N"]) if "count" in raw else 0
-                total = Decimal(raw["total"]["N"]) if "total" in raw else _ZERO
-                if count == 0 and total == 0:
-                    continue
-                _, _, month, currency, *rest = raw[keys.SK]["S"].split("#", 4)
-                key = rest[0] if rest else ""
-                label = raw.get("label", {}).get("S")
-                rows.append(
-                    AggregateRow(
-                        kind=kind,
-                        month=month,
-                        currency=currency,
-                        key=key,
-                        label=label or key or month,
-                        total=total,
-                        count=count,
-                        tax=Decimal(raw["tax"]["N"]) if "tax" in raw else _ZERO,
-                        tip=Decimal(raw["tip"]["N"]) if "tip" in raw else _ZERO,
-                    )
-                )
-        return rows
-
     def aggregate_cells(self, user_id: str, kind: str, from_month: str, to_month: str) -> list[AggregateCell]:
-        """The same rows as ``aggregates()`` (same order, non-empty only) as plain tuples
-        ``(month, currency, key, label, total, count)`` with ``total`` the number exactly
-        as DynamoDB sent it (a decimal string): the summary reads ~2,000 of these per
-        request, and a tuple of wire values is several times cheaper than a row object
-        with Decimals that the summary would only format back into strings."""
+        """Aggregate rows of one kind for months ``from_month..to_month`` (YYYY-MM), non-empty
+        only, in key order, as plain tuples ``(month, currency, key, label, total, count)``
+        with ``total`` the number exactly as DynamoDB sent it (a decimal string): the
+        summary reads ~2,000 of these per request, and a tuple of wire values is several
+        times cheaper than a row object with Decimals it would only format back."""
         cells: list[AggregateCell] = []
         append = cells.append
-        for page in self._aggregate_pages(user_id, kind, from_month, to_month):
-            for raw in page:
+        paginator = self.client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.table_name,
+            KeyConditionExpression=f"{keys.PK} = :pk AND {keys.SK} BETWEEN :lo AND :hi",
+            ExpressionAttributeValues={
+                ":pk": {"S": keys.user_pk(user_id)},
+                ":lo": {"S": keys.aggregate_sk(kind, from_month, "")},
+                ":hi": {"S": keys.aggregate_sk(kind, to_month, "~")},
+            },
+            # Only what a cell needs (smaller pages; reads cost the same).
+            ProjectionExpression="SK, #count, #total, #label",
+            ExpressionAttributeNames={"#count": "count", "#total": "total", "#label": "label"},
+        ):
+            # The wire format is read directly: the generic deserializer was most of the time.
+            for raw in page.get("Items", []):
                 attr = raw.get("count")
                 count = int(attr["N"]) if attr else 0
                 attr = raw.get("total")
@@ -386,32 +358,6 @@ class ReceiptRepository:
                 label = (attr["S"] if attr else "") or key or parts[2]
                 append((parts[2], parts[3], key, label, total, count))
         return cells
-
-    def _aggregate_pages(
-        self, user_id: str, kind: str, from_month: str, to_month: str
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Pages of aggregate items of one kind in a month range, in the wire format, in key order."""
-        paginator = self.client.get_paginator("query")
-        for page in paginator.paginate(
-            TableName=self.table_name,
-            KeyConditionExpression=f"{keys.PK} = :pk AND {keys.SK} BETWEEN :lo AND :hi",
-            ExpressionAttributeValues={
-                ":pk": {"S": keys.user_pk(user_id)},
-                ":lo": {"S": keys.aggregate_sk(kind, from_month, "")},
-                ":hi": {"S": keys.aggregate_sk(kind, to_month, "~")},
-            },
-            # Only what a row needs (smaller pages; reads cost the same).
-            ProjectionExpression="SK, #count, #total, #tax, #tip, #label",
-            ExpressionAttributeNames={
-                "#count": "count",
-                "#total": "total",
-                "#tax": "tax",
-                "#tip": "tip",
-                "#label": "label",
-            },
-        ):
-            # Read the wire format directly: the generic deserializer was most of the time.
-            yield page.get("Items", [])
 
     # ---- writes ------------------------------------------------------------------
     def create_pending(self, receipt: Receipt) -> Receipt:

@@ -240,8 +240,8 @@ def test_patch_corrects_fields_keeps_history_and_moves_aggregates(world: ApiWorl
     fields = {h["field"]["S"]: (h["old"]["S"], h["new"]["S"]) for h in history}
     assert fields["total"] == ('"10.00"', '"12.00"')
     assert all("corrected_at" in h for h in history)
-    month = world.repo.aggregates(alice.sub, "M", "2026-03", "2026-03")
-    assert [(m.total, m.count) for m in month] == [(Decimal("12.00"), 1)]
+    month = world.repo.aggregate_cells(alice.sub, "M", "2026-03", "2026-03")
+    assert [(Decimal(m[4]), m[5]) for m in month] == [(Decimal("12.00"), 1)]
 
 
 def test_patch_with_stale_version_is_409(world: ApiWorld, alice: User) -> None:
@@ -318,7 +318,7 @@ def test_patch_line_items(world: ApiWorld, alice: User) -> None:
     got = world.http.patch(f"/api/receipts/{r.receipt_id}", json={"line_items": items}, headers=alice.headers)
     assert got.status_code == 200, got.text
     assert [i["amount"] for i in got.json()["receipt"]["line_items"]] == ["2.00", "1.00"]
-    cats = {row.key: row.total for row in world.repo.aggregates(alice.sub, "C", "2026-03", "2026-03")}
+    cats = {c[2]: Decimal(c[4]) for c in world.repo.aggregate_cells(alice.sub, "C", "2026-03", "2026-03")}
     assert cats == {"groceries": Decimal("2.00"), "household": Decimal("1.00")}
 
 
@@ -333,7 +333,7 @@ def test_delete_removes_receipt_image_raw_and_aggregates(world: ApiWorld, alice:
     response = world.http.delete(f"/api/receipts/{r.receipt_id}", headers=alice.headers)
     assert response.status_code == 204 and response.content == b""
     assert world.repo.get(alice.sub, r.receipt_id) is None
-    assert world.repo.aggregates(alice.sub, "M", "2026-01", "2026-12") == []
+    assert world.repo.aggregate_cells(alice.sub, "M", "2026-01", "2026-12") == []
     for bucket, key in ((world.settings.uploads_bucket, r.object_key), (world.settings.lake_bucket, raw)):
         assert s3.list_object_versions(Bucket=bucket, Prefix=key).get("Versions", []) == []
     assert world.http.delete(f"/api/receipts/{r.receipt_id}", headers=alice.headers).status_code == 404

@@ -89,9 +89,11 @@ def recompute(receipts: list[Receipt]) -> dict[tuple[str, str, str, str], tuple[
 
 def stored(repo: ReceiptRepository, user: str) -> dict[tuple[str, str, str, str], tuple[Decimal, int]]:
     return {
-        (row.kind, row.month, row.currency, row.key): (row.total, row.count)
+        (kind, month, currency, key): (Decimal(total), count)
         for kind in ("M", "C", "V")
-        for row in repo.aggregates(user, kind, "2000-01", "2099-12")
+        for month, currency, key, _label, total, count in repo.aggregate_cells(
+            user, kind, "2000-01", "2099-12"
+        )
     }
 
 
