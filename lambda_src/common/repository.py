@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -27,6 +27,9 @@ from botocore.exceptions import ClientError
 
 from lambda_src.common import keys
 from lambda_src.common.model import CORRECTABLE_FIELDS, Receipt, Status, utcnow
+
+if TYPE_CHECKING:
+    from lambda_src.common.aggregate_items import AggregateCell
 
 MAX_TRANSACTION_ITEMS = 100
 _serializer = TypeSerializer()
@@ -72,8 +75,6 @@ class Page:
 
 
 AggKey = tuple[str, str, str, str]  # kind, month, currency, key
-# month, currency, key, label, total (DynamoDB's decimal string), count
-AggregateCell = tuple[str, str, str, str, str, int]
 
 
 @dataclass
@@ -329,35 +330,11 @@ class ReceiptRepository:
         with ``total`` the number exactly as DynamoDB sent it (a decimal string): the
         summary reads ~2,000 of these per request, and a tuple of wire values is several
         times cheaper than a row object with Decimals it would only format back."""
-        cells: list[AggregateCell] = []
-        append = cells.append
-        paginator = self.client.get_paginator("query")
-        for page in paginator.paginate(
-            TableName=self.table_name,
-            KeyConditionExpression=f"{keys.PK} = :pk AND {keys.SK} BETWEEN :lo AND :hi",
-            ExpressionAttributeValues={
-                ":pk": {"S": keys.user_pk(user_id)},
-                ":lo": {"S": keys.aggregate_sk(kind, from_month, "")},
-                ":hi": {"S": keys.aggregate_sk(kind, to_month, "~")},
-            },
-            # Only what a cell needs (smaller pages; reads cost the same).
-            ProjectionExpression="SK, #count, #total, #label",
-            ExpressionAttributeNames={"#count": "count", "#total": "total", "#label": "label"},
-        ):
-            # The wire format is read directly: the generic deserializer was most of the time.
-            for raw in page.get("Items", []):
-                attr = raw.get("count")
-                count = int(attr["N"]) if attr else 0
-                attr = raw.get("total")
-                total = attr["N"] if attr else "0"
-                if not count and not Decimal(total):
-                    continue
-                parts = raw[keys.SK]["S"].split("#", 4)  # AGG, kind, month, currency[, key]
-                key = parts[4] if len(parts) == 5 else ""
-                attr = raw.get("label")
-                label = (attr["S"] if attr else "") or key or parts[2]
-                append((parts[2], parts[3], key, label, total, count))
-        return cells
+        # Imported here: only the API reads aggregates, and ingest's cold start and bundle
+        # go without msgspec.
+        from lambda_src.common.aggregate_items import read_cells
+
+        return read_cells(self.client, self.table_name, user_id, kind, from_month, to_month)
 
     # ---- writes ------------------------------------------------------------------
     def create_pending(self, receipt: Receipt) -> Receipt:

@@ -7,18 +7,19 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from itertools import groupby
-from json.encoder import encode_basestring_ascii as _json_str
 from operator import itemgetter
 from typing import Annotated, Any, Literal
 
+import msgspec
 from fastapi import APIRouter, Query, Response
 
 from lambda_src.api.context import AppDeps, CurrentUser
 from lambda_src.api.problems import PROBLEM_RESPONSES, Problem
 from lambda_src.api.schemas import ItemHistory, PricePoint, Summary
 from lambda_src.common import keys
+from lambda_src.common.aggregate_items import AggregateCell
 from lambda_src.common.model import Status
-from lambda_src.common.repository import AggregateCell, ReceiptRepository
+from lambda_src.common.repository import ReceiptRepository
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"], responses=PROBLEM_RESPONSES)
 
@@ -72,27 +73,39 @@ def _kept_keys(cells: list[AggregateCell], top: int, *, by_month: bool) -> set[s
     return {name for name, _ in ranked[:top]}
 
 
-def _encoded_groups(cells: list[AggregateCell], *, by_month: bool) -> list[str]:
-    """One currency's groups as JSON objects, ordered by month, then amount (largest
-    first), then key. ``cells`` come in the table's key order (month, then key), so each
-    month's run only needs a stable sort by amount."""
+class _Group(msgspec.Struct, gc=False):
+    """A group of the body: the fields of ``schemas.SummaryGroup``, in its order."""
+
+    key: str
+    label: str
+    total: str
+    count: int
+    month: str
+
+
+_encode = msgspec.json.Encoder().encode
+
+
+def _groups(cells: list[AggregateCell], *, by_month: bool) -> list[_Group]:
+    """One currency's groups, ordered by month, then amount (largest first), then key.
+    ``cells`` come in the table's key order (month, then key), so each month's run only
+    needs a stable sort by amount."""
     exact_floats = all(len(cell[4]) <= _FLOAT_ORDER_EXACT for cell in cells)
     plain = _PLAIN_DECIMAL.fullmatch
-    out: list[str] = []
+    out: list[_Group] = []
     for month, month_cells in groupby(cells, key=itemgetter(0)):
-        month_json = _json_str(month)
-        run: list[tuple[Any, str]] = []  # (amount, encoded group)
+        run: list[tuple[Any, _Group]] = []  # (amount, group)
         for _month, _currency, key, label, text, n in month_cells:
-            if by_month:
-                key_json = label_json = month_json
-            else:
-                key_json, label_json = _json_str(month + "|" + key), _json_str(label)
-            total_json = text if plain(text) else format(Decimal(text), "f")
             run.append(
                 (
                     float(text) if exact_floats else Decimal(text),
-                    f'{{"key":{key_json},"label":{label_json},"total":"{total_json}",'
-                    f'"count":{n},"month":{month_json}}}',
+                    _Group(
+                        month if by_month else month + "|" + key,
+                        month if by_month else label,
+                        text if plain(text) else format(Decimal(text), "f"),
+                        n,
+                        month,
+                    ),
                 )
             )
         run.sort(key=itemgetter(0), reverse=True)  # stable: equal amounts keep key order
@@ -107,16 +120,18 @@ def summary_json(
     to_month: str,
     group: Group,
     top: int | None = None,
-) -> str:
-    """The ``Summary`` body as compact JSON: per currency (sorted by code), totals and
-    counts from the month aggregates and the chosen kind's groups. With ``top``, only the
-    groups of the ``top`` keys with the largest totals over the period are kept (currency
-    totals stay whole).
+) -> bytes:
+    """The ``Summary`` body as compact UTF-8 JSON: per currency (sorted by code), totals
+    and counts from the month aggregates and the chosen kind's groups. With ``top``, only
+    the groups of the ``top`` keys with the largest totals over the period are kept
+    (currency totals stay whole).
 
-    It is encoded without building a dict per group: a two-year vendor summary has ~1,800
-    groups, and generic encoding was half the request. Strings go through the encoder
-    json.dumps itself uses (ASCII-escaped); tests/unit/api/test_summary.py holds the body
-    byte-identical to ``json.dumps`` of a plain-dict form computed the obvious way."""
+    Encoded by msgspec from a struct per group, not validated through the response model:
+    a two-year vendor summary has ~1,800 groups, and a struct is smaller and cheaper to
+    build than a dict or a model instance. tests/unit/api/test_summary.py holds the body
+    byte-identical to ``json.dumps`` of an independently computed plain-dict form, and
+    valid for the model.
+    """
     monthly = repo.aggregate_cells(sub, keys.AGG_MONTH, from_month, to_month)
     detail = monthly if group == "month" else repo.aggregate_cells(sub, _KIND[group], from_month, to_month)
     # Currency totals and counts always come from the month rows: a receipt split over
@@ -130,22 +145,22 @@ def summary_json(
     for cell in detail:
         per_currency[cell[1]].append(cell)
     by_month = group == "month"
-    encoded: list[str] = []
+    currencies: list[dict[str, Any]] = []
     for currency in sorted(totals.keys() | per_currency.keys()):
         cells = per_currency.get(currency, [])
         if top is not None:
             kept = _kept_keys(cells, top, by_month=by_month)
             if kept is not None:
                 cells = [c for c in cells if (c[0] if by_month else c[2]) in kept]
-        groups = _encoded_groups(cells, by_month=by_month)
-        encoded.append(
-            f'{{"currency":{_json_str(currency)},"total":"{format(totals[currency], "f")}",'
-            f'"count":{counts[currency]},"groups":[{",".join(groups)}]}}'
+        currencies.append(
+            {
+                "currency": currency,
+                "total": format(totals[currency], "f"),
+                "count": counts[currency],
+                "groups": _groups(cells, by_month=by_month),
+            }
         )
-    return (
-        f'{{"from":{_json_str(from_month)},"to":{_json_str(to_month)},"group":{_json_str(group)},'
-        f'"currencies":[{",".join(encoded)}]}}'
-    )
+    return _encode({"from": from_month, "to": to_month, "group": group, "currencies": currencies})
 
 
 @router.get("/summary", response_model=Summary, summary="Spending per month, category or vendor")

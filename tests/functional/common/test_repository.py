@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from lambda_src.common.dynamodb import dynamodb_client
 from lambda_src.common.model import LineItem, Receipt, Status, Vendor
 from lambda_src.common.repository import (
     InvalidCursor,
@@ -269,3 +270,9 @@ def test_aggregate_cells_are_the_non_empty_rows_as_sent(repo: ReceiptRepository)
         2,
     )
     assert repo.aggregate_cells("alice", "V", "2026-04", "2026-04")[0][2:4] == ("unknown", "Unknown vendor")
+    # The API's client decodes the items straight into structs: the same cells.
+    typed = ReceiptRepository(repo.table_name, dynamodb_client(region_name="eu-west-1"))
+    for kind in ("M", "C", "V"):
+        assert typed.aggregate_cells("alice", kind, "2026-01", "2026-12") == repo.aggregate_cells(
+            "alice", kind, "2026-01", "2026-12"
+        )

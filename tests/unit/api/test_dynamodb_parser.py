@@ -1,4 +1,5 @@
-"""The API's DynamoDB client parses Query answers as botocore would, only cheaper."""
+"""The API's DynamoDB client parses Query answers as botocore would, only cheaper, and
+``query_items`` gives the same structs whichever client answers."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import json
 from typing import Any
 
 import boto3
+import msgspec
 import pytest
 from botocore.parsers import create_parser
 
 from lambda_src.api.deps import build_deps
-from lambda_src.common.dynamodb import ItemsAsSentParser, ParserFactory, dynamodb_client
+from lambda_src.common.dynamodb import ItemsAsSentParser, N, ParserFactory, S, dynamodb_client, query_items
 from tests.unit.api.support import unit_settings
 
 MODEL = boto3.client("dynamodb", region_name="eu-west-1").meta.service_model
@@ -85,3 +87,76 @@ def test_the_api_builds_its_dynamodb_client_with_this_parser() -> None:
     # and no other client is affected
     other = boto3.client("dynamodb", region_name="eu-west-1")
     assert not isinstance(other._endpoint._response_parser_factory, ParserFactory)
+
+
+class Cell(msgspec.Struct, frozen=True):
+    sk: S = msgspec.field(name="SK")
+    count: N | None = None
+    total: N | None = None
+
+
+QUERY = MODEL.operation_model("Query").output_shape
+LAST_KEY = {"PK": {"S": "USER#u1"}, "SK": {"S": "AGG#V#2026-01#EUR#x"}}
+PAGES: list[dict[str, Any]] = [
+    {"Items": [ITEM, {"SK": {"S": "AGG#M#2026-02#EUR"}}], "Count": 2, "LastEvaluatedKey": LAST_KEY},
+    {"Items": [{**ITEM, "total": {"N": "-0.5"}}], "Count": 1, "ConsumedCapacity": {"CapacityUnits": 0.5}},
+]
+CELLS = [
+    Cell(S(ITEM["SK"]["S"]), N("3"), N("12.50")),
+    Cell(S("AGG#M#2026-02#EUR")),
+    Cell(S(ITEM["SK"]["S"]), N("3"), N("-0.5")),
+]
+
+
+class PagedClient:
+    """A client whose query() answers the canned bodies in turn through a botocore parser."""
+
+    def __init__(self, parser: Any, pages: list[dict[str, Any]]) -> None:
+        self.parser, self.pages = parser, pages
+        self.requests: list[dict[str, Any]] = []
+        self.answers: list[dict[str, Any]] = []
+
+    def query(self, **request: Any) -> dict[str, Any]:
+        self.requests.append(request)
+        answer: dict[str, Any] = self.parser.parse(_response(self.pages[len(self.answers)]), QUERY)
+        self.answers.append(answer)
+        return answer
+
+
+@pytest.mark.parametrize("parser", [FAST, GENERIC], ids=["api-client", "botocore"])
+def test_query_items_reads_every_page_into_the_same_structs(parser: Any) -> None:
+    client = PagedClient(parser, PAGES)
+    assert list(query_items(client, Cell, TableName="t", Limit=2)) == CELLS
+    assert client.requests == [
+        {"TableName": "t", "Limit": 2},
+        {"TableName": "t", "Limit": 2, "ExclusiveStartKey": LAST_KEY},
+    ]
+
+
+def test_the_api_client_decodes_items_straight_into_the_struct() -> None:
+    fast, generic = PagedClient(FAST, PAGES), PagedClient(GENERIC, PAGES)
+    list(query_items(fast, Cell, TableName="t"))
+    list(query_items(generic, Cell, TableName="t"))
+    assert all(type(item) is Cell for answer in fast.answers for item in answer["Items"])
+    assert all(type(item) is dict for answer in generic.answers for item in answer["Items"])
+    # the rest of the answer as botocore gives it, less its walk
+    assert fast.answers[0]["LastEvaluatedKey"] == generic.answers[0]["LastEvaluatedKey"] == LAST_KEY
+    assert fast.answers[1]["ConsumedCapacity"] == generic.answers[1]["ConsumedCapacity"]
+    assert "ScannedCount" not in fast.answers[0]  # what was not sent is not invented
+    # and only inside query_items(): a plain query afterwards still gets dicts
+    assert FAST.parse(_response(PAGES[0]), QUERY)["Items"][0] == ITEM
+
+
+def test_items_with_binary_values_are_converted_from_botocores_parse() -> None:
+    blob = base64.b64encode(b"\x00raw").decode()
+    page = {"Items": [{**ITEM, "img": {"B": blob}}], "Count": 1}
+    client = PagedClient(FAST, [page])
+    assert list(query_items(client, Cell, TableName="t")) == CELLS[:1]
+    assert client.answers[0]["Items"][0]["img"] == {"B": b"\x00raw"}
+
+
+@pytest.mark.parametrize("parser", [FAST, GENERIC], ids=["api-client", "botocore"])
+def test_an_item_that_does_not_fit_is_named(parser: Any) -> None:
+    page = {"Items": [ITEM, {**ITEM, "count": {"S": "three"}}], "Count": 2}
+    with pytest.raises(msgspec.ValidationError, match=r"\$\[1\]\.count"):
+        list(query_items(PagedClient(parser, [page]), Cell, TableName="t"))
