@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import gc
 import json
 import os
 import platform
@@ -46,11 +45,11 @@ for _name, _value in {
 
 import boto3  # noqa: E402
 from botocore.parsers import ResponseParserFactory  # noqa: E402
-from mangum import Mangum  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from lambda_src.api.app import create_app  # noqa: E402
 from lambda_src.api.deps import build_deps  # noqa: E402
+from lambda_src.api.handler import lambda_adapter  # noqa: E402
 from lambda_src.api.routes.analytics import Group, summary_json  # noqa: E402
 from lambda_src.api.settings import Settings  # noqa: E402
 from lambda_src.common import keys  # noqa: E402
@@ -397,9 +396,12 @@ def measure(client: Any, args: argparse.Namespace) -> dict[str, dict[str, float]
     deps = build_deps(settings)
     repo = ReceiptRepository(TABLE, client)
     deps = replace(deps, dynamodb=client, repository=repo)
-    # The Lambda path: Mangum with an HTTP API (payload 2.0) event carrying the claims
-    # API Gateway's JWT authorizer passes on (AUTH_MODE=apigw, the default).
-    lambda_handler = Mangum(create_app(deps=deps), lifespan="off")
+    # The Lambda path, built as lambda_src/api/handler.py builds it: Mangum with an HTTP API
+    # (payload 2.0) event carrying the claims API Gateway's JWT authorizer passes on
+    # (AUTH_MODE=apigw, the default). It freezes the heap as after the cold start: here
+    # that includes the in-memory table (~300k objects a Lambda does not hold), which
+    # full collections would otherwise walk at a cost charged to the route.
+    lambda_handler = lambda_adapter(create_app(deps=deps))
 
     class _Response:
         def __init__(self, result: dict[str, Any]) -> None:
@@ -415,11 +417,6 @@ def measure(client: Any, args: argparse.Namespace) -> dict[str, dict[str, float]
             return _Response(lambda_handler(_event(path, query), _CONTEXT))
 
     http = _Http()
-    # As lambda_src/api/handler.py does after the cold start: what exists now is never
-    # garbage. Here that includes the in-memory table (~300k objects a Lambda does not
-    # hold), which full collections would otherwise walk at a cost charged to the route.
-    gc.collect()
-    gc.freeze()
     from_month, to_month = "2025-01", "2026-12"
     results: dict[str, dict[str, float]] = {}
     cases: tuple[tuple[Group, int | None], ...] = (

@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fa
         redoc_url=None,
     )
     app.state.deps = deps
+    app.state.one_request_at_a_time = False  # see context.run_blocking; Lambda sets it
     problems.install(app)
     if deps.settings.cors_origins:
         # Local development only: in AWS the web app and /api share one origin.

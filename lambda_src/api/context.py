@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -17,6 +18,8 @@ from lambda_src.api.problems import not_found
 # (in AWS the header has already been verified by API Gateway).
 _bearer = HTTPBearer(auto_error=False, description="The Cognito ID token from sign-in.")
 _RECEIPT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 # Both are coroutines so that FastAPI does not hand each to a worker thread: in Lambda a
@@ -46,3 +49,14 @@ def checked_receipt_id(receipt_id: str) -> str:
     if not _RECEIPT_ID.match(receipt_id):
         raise not_found(receipt_id[:64])
     return receipt_id
+
+
+async def run_blocking(request: Request, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run an async route's blocking work (its AWS calls): inline where the app serves one
+    request at a time (``app.state.one_request_at_a_time``, set by the Lambda adapter:
+    Mangum hands the app one event per invocation, so nothing else waits for the loop,
+    and anyio would start a new thread for each request), else in a worker thread so
+    that the event loop keeps serving other requests (local mode, tests)."""
+    if request.app.state.one_request_at_a_time:
+        return fn(*args, **kwargs)
+    return await run_in_threadpool(fn, *args, **kwargs)

@@ -11,9 +11,9 @@ from operator import itemgetter
 from typing import Annotated, Any, Literal
 
 import msgspec
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from lambda_src.api.context import AppDeps, CurrentUser
+from lambda_src.api.context import AppDeps, CurrentUser, run_blocking
 from lambda_src.api.problems import PROBLEM_RESPONSES, Problem
 from lambda_src.api.schemas import ItemHistory, PricePoint, Summary
 from lambda_src.common import keys
@@ -164,7 +164,8 @@ def summary_json(
 
 
 @router.get("/summary", response_model=Summary, summary="Spending per month, category or vendor")
-def summary(
+async def summary(
+    request: Request,
     caller: CurrentUser,
     deps: AppDeps,
     from_: Annotated[
@@ -192,7 +193,9 @@ def summary(
         raise Problem(400, "'from' is after 'to'; swap them.", kind="invalid-input")
     # The body is encoded here rather than validated against ``Summary`` (the response
     # model documents it; the tests check the body against it).
-    body = summary_json(deps.repository, caller.sub, from_month, to_month, group, top)
+    body = await run_blocking(
+        request, summary_json, deps.repository, caller.sub, from_month, to_month, group, top
+    )
     return Response(body, media_type="application/json")
 
 
