@@ -525,8 +525,9 @@ def write_section(table: str) -> None:
     below the table are kept."""
     intro = (
         "## API\n\n"
-        "`bench/bench_api.py`: GET /api/analytics/summary as Lambda runs it (Mangum handler, "
-        "HTTP API payload 2.0 event with the authorizer's claims; aggregates only) versus "
+        "`bench/bench_api.py`: GET /api/analytics/summary as Lambda runs it (`handler.lambda_adapter()`: "
+        "Mangum, blocking work inline, heap frozen after the cold start; HTTP API payload 2.0 "
+        "event with the authorizer's claims; aggregates only) versus "
         "answering the same question by querying all of the user's receipts. Route = full "
         "request: event translation, routing, validation, two aggregate queries "
         "for category/vendor (one for month), serialization.\n\n"
