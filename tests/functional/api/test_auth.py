@@ -17,6 +17,7 @@ import pytest
 
 from tests.functional.api.conftest import ApiWorld
 from tests.functional.api.support import Pool, User, sign_in
+from tests.functional.api.test_analytics_and_more import _random_history
 
 MOTO_PRIVATE_JWK = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-private.json.gz"
 
@@ -241,3 +242,22 @@ def test_handler_serves_openapi_and_csv(lambda_handler: Any, lambda_context: Any
     export = lambda_handler(_http_api_event("/api/export.csv", claims), lambda_context)
     assert export["statusCode"] == 200 and export["body"].startswith("receipt_id,status")
     assert not export["isBase64Encoded"]
+
+
+def test_handler_serves_the_summary_as_the_server_does(
+    lambda_handler: Any, lambda_context: Any, world: ApiWorld, alice: User
+) -> None:
+    # The Lambda path reads the aggregates inline (one event per invocation), the test
+    # server in a worker thread; both through the API's client, over HTTP to moto.
+    _random_history(world, alice, n=12, seed=3)
+    claims = {k: str(v) for k, v in _claims(alice.id_token).items()}
+    for group in ("month", "category", "vendor"):
+        query = f"from=2026-01&to=2026-12&group={group}"
+        via_lambda = lambda_handler(
+            _http_api_event("/api/analytics/summary", claims, query=query), lambda_context
+        )
+        assert via_lambda["statusCode"] == 200, via_lambda
+        served = world.http.get(f"/api/analytics/summary?{query}", headers=alice.headers)
+        assert served.status_code == 200
+        assert json.loads(via_lambda["body"]) == served.json()
+        assert served.json()["currencies"], "the history has spending in 2026"
