@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lambda_src.api.routes.analytics import _PLAIN_DECIMAL, Group, summary_json
-from lambda_src.api.schemas import Summary
+from lambda_src.api.routes.analytics import _PLAIN_DECIMAL, Group, _Group, summary_json
+from lambda_src.api.schemas import Summary, SummaryGroup
 from lambda_src.common.aggregate_items import AggregateCell
 
 
@@ -230,3 +230,8 @@ def test_any_cells_encode_as_the_dict_form(cells: list[AggregateCell], group: Gr
     )
     body = summary_json(repo, "u1", "2026-01", "2026-12", group, top)
     assert body == _dumps(summarize(repo, "u1", "2026-01", "2026-12", group, top))
+
+
+def test_the_encoded_group_has_the_models_fields_in_order() -> None:
+    # A field added to the documented model must be added to the encoded struct too.
+    assert _Group.__struct_fields__ == tuple(SummaryGroup.model_fields)
