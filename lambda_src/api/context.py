@@ -57,6 +57,6 @@ async def run_blocking(request: Request, fn: Callable[P, T], *args: P.args, **kw
     Mangum hands the app one event per invocation, so nothing else waits for the loop,
     and anyio would start a new thread for each request), else in a worker thread so
     that the event loop keeps serving other requests (local mode, tests)."""
-    if getattr(request.app.state, "one_request_at_a_time", False):
+    if request.app.state.one_request_at_a_time:
         return fn(*args, **kwargs)
     return await run_in_threadpool(fn, *args, **kwargs)
