@@ -44,7 +44,11 @@ def export_lines(lines: DataFrame, export_time_micros: int) -> DataFrame:
 
 def latest_images(changes: DataFrame) -> DataFrame:
     """One row per (pk, sk): the latest write wins; on a tie, an image beats a delete."""
-    order = Window.partitionBy("pk", "sk").orderBy(F.col("write_ts").desc(), F.col("image").isNull())
+    # Within one export every line has the same time: then a receipt's version decides.
+    version = F.get_json_object("image", "$.version.N").cast("long")
+    order = Window.partitionBy("pk", "sk").orderBy(
+        F.col("write_ts").desc(), F.col("image").isNull(), version.desc_nulls_last()
+    )
     return (
         changes.withColumn("_rank", F.row_number().over(order))
         .where(F.col("_rank") == 1)

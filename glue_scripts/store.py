@@ -27,7 +27,8 @@ class LocalStore:
         self.root = root.resolve()
 
     def uri(self, key: str) -> str:
-        return (self.root / key).as_uri() + ("/" if key.endswith("/") else "")
+        # A plain path, not as_uri(): Hadoop would take its %-escapes ("run%3D") literally.
+        return str(self.root / key) + ("/" if key.endswith("/") else "")
 
     def read_text(self, key: str) -> str | None:
         path = self.root / key

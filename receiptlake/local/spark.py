@@ -15,8 +15,8 @@ def local_spark(cores: int | None = None, memory: str = "4g") -> SparkSession:
     """One session per process (getOrCreate): ~3 s to start, then shared."""
     from pyspark.sql import SparkSession
 
-    # Spark's driver JVM inherits a Python interpreter choice; keep it this one.
-    os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
+    # Bind to loopback only, and say so before the JVM starts (else it warns about it).
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = (
         SparkSession.builder.appName("receiptlake-etl")
         .master(f"local[{cores or os.cpu_count() or 2}]")
