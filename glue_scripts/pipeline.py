@@ -214,6 +214,10 @@ def run_etl(
     report.export["partial"] = partial
     bad_lines = changes.where(F.col("error").isNotNull())
     _add(report.quarantined, "malformed_line", bad_lines.count())
+    good_lines = changes.where(F.col("error").isNull())
+    # The same key twice in one export (a retried write, an overlapping incremental): the
+    # latest image is kept; how many lines that collapsed is reported.
+    report.export["duplicate_lines"] = good_lines.count() - good_lines.select("pk", "sk").distinct().count()
 
     previous = spark.read.schema(SNAPSHOT_SCHEMA).parquet(store.uri(previous_key)) if previous_key else None
     snapshot = merge_snapshot(previous, changes, keep_unlisted=manifest.incremental or partial).persist(

@@ -26,12 +26,21 @@ BAD_MONEY = "bad_money"
 NEGATIVE_NOT_REFUND = "negative_total_not_refund"
 # Reasons a row is kept but flagged.
 UNKNOWN_CURRENCY = "unknown_currency"
+MISSING_CURRENCY = "missing_currency"
 MISSING_DATE = "missing_date"
 UNREADABLE_DATE = "unreadable_date"
 IMPLAUSIBLE_DATE = "implausible_date"
 MONEY_ROUNDED = "money_rounded"
 UNKNOWN_STATUS = "unknown_status"
-FLAGS = (UNKNOWN_CURRENCY, MISSING_DATE, UNREADABLE_DATE, IMPLAUSIBLE_DATE, MONEY_ROUNDED, UNKNOWN_STATUS)
+FLAGS = (
+    UNKNOWN_CURRENCY,
+    MISSING_CURRENCY,
+    MISSING_DATE,
+    UNREADABLE_DATE,
+    IMPLAUSIBLE_DATE,
+    MONEY_ROUNDED,
+    UNKNOWN_STATUS,
+)
 
 
 # ---- the typed JSON of DynamoDB items -------------------------------------------------
@@ -132,7 +141,8 @@ def parse_receipts(snapshot: DataFrame) -> DataFrame:
     uploaded_at = _value(r["uploaded_at"]).cast("timestamp")
     spend_date = F.when(plausible, printed).otherwise(F.to_date(uploaded_at))
     status = _value(r["status"])
-    currency = F.upper(F.trim(_value(r["currency"])))
+    read_currency = F.upper(F.trim(_value(r["currency"])))
+    currency = F.when(read_currency != "", read_currency)
     money_raw = {name: _value(r[name]) for name in _MONEY_FIELDS}
     amounts = F.transform(r["line_items"]["L"], lambda li: _money(_value(li["M"]["amount"])))
     total = _money(money_raw["total"])
@@ -166,6 +176,7 @@ def parse_receipts(snapshot: DataFrame) -> DataFrame:
     flags = F.array_compact(
         F.array(
             F.when(currency.isNotNull() & ~currency.isin(*sorted(lake.ISO_4217)), F.lit(UNKNOWN_CURRENCY)),
+            F.when(currency.isNull() & spending & total.isNotNull(), F.lit(MISSING_CURRENCY)),
             F.when(raw_date.isNull() & spending, F.lit(MISSING_DATE)),
             F.when(raw_date.isNotNull() & printed.isNull(), F.lit(UNREADABLE_DATE)),
             F.when(printed.isNotNull() & ~plausible, F.lit(IMPLAUSIBLE_DATE)),
