@@ -53,11 +53,13 @@ def plan_export(mode: str, state: dict[str, Any], now: datetime) -> ExportPlan:
     return ExportPlan("incremental", last, now, "changes since the last export")
 
 
-def start_export(dynamodb: Any, table_arn: str, bucket: str, plan: ExportPlan) -> str:
+def start_export(dynamodb: Any, table_arn: str, bucket: str, plan: ExportPlan, kms_key_arn: str) -> str:
     request: dict[str, Any] = {
         "TableArn": table_arn,
         "S3Bucket": bucket,
         "S3Prefix": lake.EXPORTS_PREFIX.rstrip("/"),
+        "S3SseAlgorithm": "KMS",  # the lake's key, as the rest of the lake
+        "S3SseKmsKeyId": kms_key_arn,
         "ExportFormat": "DYNAMODB_JSON",
     }
     if plan.kind == "incremental":
@@ -132,7 +134,7 @@ def main(argv: Sequence[str] | None = None, *, session: Any = None, spark: Any =
         print(f"export: {plan.kind} ({plan.reason})", flush=True)
         if plan.kind == "none":
             return 0
-        export_arn = start_export(dynamodb, args.table_arn, args.lake_bucket, plan)
+        export_arn = start_export(dynamodb, args.table_arn, args.lake_bucket, plan, args.export_kms_key_arn)
         summary_key = wait_for_export(dynamodb, export_arn)
         report = run_etl(spark, store, summary_key, erased_users=tombstoned_users(store), publisher=publisher)
     except QualityError as exc:  # the report and metrics are already out

@@ -152,6 +152,7 @@ ARG_DATABASE = "database"
 ARG_EXPORT_MODE = "export_mode"  # auto | full | incremental
 ARG_METRICS_NAMESPACE = "metrics_namespace"
 ARG_ENVIRONMENT = "environment"
+ARG_EXPORT_KMS_KEY = "export_kms_key_arn"  # the exports are encrypted with the lake's key
 JOB_ARGUMENTS = (
     ARG_TABLE_ARN,
     ARG_LAKE_BUCKET,
@@ -159,6 +160,7 @@ JOB_ARGUMENTS = (
     ARG_EXPORT_MODE,
     ARG_METRICS_NAMESPACE,
     ARG_ENVIRONMENT,
+    ARG_EXPORT_KMS_KEY,
 )
 
 # Metric names the job emits (dimension Environment, plus Table or Reason where named).

@@ -194,7 +194,7 @@ class EtlStack(Stack):
             description="ETL Glue job: export the receipts table, write the lake's Parquet tables",
         )
         self._catalog(config, lake_bucket)
-        self.job = self._job(config, table=table, lake_bucket=lake_bucket)
+        self.job = self._job(config, table=table, key=key, lake_bucket=lake_bucket)
         self.trigger = glue.CfnTrigger(
             self,
             "Schedule",
@@ -268,7 +268,9 @@ class EtlStack(Stack):
             self.tables[spec.name] = table
 
     # ---- job ------------------------------------------------------------------------
-    def _job(self, config: EnvConfig, *, table: dynamodb.ITable, lake_bucket: s3.IBucket) -> glue.CfnJob:
+    def _job(
+        self, config: EnvConfig, *, table: dynamodb.ITable, key: kms.IKey, lake_bucket: s3.IBucket
+    ) -> glue.CfnJob:
         job_arguments = {
             lake_schema.ARG_TABLE_ARN: table.table_arn,
             lake_schema.ARG_LAKE_BUCKET: lake_bucket.bucket_name,
@@ -276,6 +278,7 @@ class EtlStack(Stack):
             lake_schema.ARG_EXPORT_MODE: "auto",
             lake_schema.ARG_METRICS_NAMESPACE: lake_schema.METRICS_NAMESPACE,
             lake_schema.ARG_ENVIRONMENT: config.name,
+            lake_schema.ARG_EXPORT_KMS_KEY: key.key_arn,
         }
         missing = set(lake_schema.JOB_ARGUMENTS) ^ set(job_arguments)
         if missing:

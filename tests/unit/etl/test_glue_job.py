@@ -22,6 +22,7 @@ from glue_scripts.glue_job import (
 NOW = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
 TABLE_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/receipts"
 EXPORT_ARN = f"{TABLE_ARN}/export/01733280000000-abcdef12"
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/0000"
 
 
 def _state(age: timedelta) -> dict[str, str]:
@@ -69,6 +70,8 @@ def test_incremental_export_request_and_wait_for_its_manifest() -> None:
                 "TableArn": TABLE_ARN,
                 "S3Bucket": "lake",
                 "S3Prefix": "exports",
+                "S3SseAlgorithm": "KMS",
+                "S3SseKmsKeyId": KEY_ARN,
                 "ExportFormat": "DYNAMODB_JSON",
                 "ExportType": "INCREMENTAL_EXPORT",
                 "IncrementalExportSpecification": {
@@ -88,7 +91,7 @@ def test_incremental_export_request_and_wait_for_its_manifest() -> None:
                 }
             },
         )
-        arn = start_export(client, TABLE_ARN, "lake", plan)
+        arn = start_export(client, TABLE_ARN, "lake", plan, KEY_ARN)
         sleeps: list[float] = []
         assert wait_for_export(client, arn, sleep=sleeps.append, poll=1) == "exports/x/manifest-summary.json"
         assert sleeps == [1]
@@ -155,6 +158,7 @@ def test_a_failed_export_fails_the_run_and_is_counted(aws_credentials: None) -> 
             f"--{lake.ARG_DATABASE}=receiptlake_dev",
             f"--{lake.ARG_METRICS_NAMESPACE}={lake.METRICS_NAMESPACE}",
             f"--{lake.ARG_ENVIRONMENT}=dev",
+            f"--{lake.ARG_EXPORT_KMS_KEY}={KEY_ARN}",
         ]
 
         class Conf:
