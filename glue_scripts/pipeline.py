@@ -306,6 +306,7 @@ def run_etl(
             "run_id": run_id,
         }
         store.write_text(lake.STATE_KEY, json.dumps(state, indent=1))
+        _drop_older_snapshots(store, snapshot_key)
     report.succeeded = not failed
     report.duration_seconds = round(time.monotonic() - started, 3)
     store.write_text(f"{lake.RUNS_PREFIX}{run_id}.json", report.as_json())
@@ -317,6 +318,16 @@ def run_etl(
             "lake not updated, quality checks failed: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)
         )
     return report
+
+
+def _drop_older_snapshots(store: LakeStore, current: str) -> None:
+    """Only the snapshot the state names is ever read again."""
+    runs = {
+        f"{lake.STAGING_ITEMS_PREFIX}{key[len(lake.STAGING_ITEMS_PREFIX) :].split('/', 1)[0]}/"
+        for key in store.list_keys(lake.STAGING_ITEMS_PREFIX)
+    }
+    for prefix in sorted(runs - {current}):
+        store.delete_prefix(prefix)
 
 
 def tombstoned_users(store: LakeStore) -> list[str]:

@@ -52,7 +52,7 @@ ATHENA_ENGINE_VERSION = "Athena engine version 3"
 GB = 1024**3
 
 # Lake prefixes the job reads and writes (lake_schema documents the layout).
-GLUE_TEMP_PREFIX = "glue-temp/"
+GLUE_TEMP_PREFIX = lake_schema.GLUE_TEMP_PREFIX
 STAGING_PREFIX = lake_schema.STAGING_ITEMS_PREFIX.split("/")[0] + "/"  # staging/
 ETL_PREFIX = lake_schema.STATE_KEY.split("/")[0] + "/"  # etl/ (state.json and runs/)
 READ_WRITE_PREFIXES = (
