@@ -140,13 +140,10 @@ class EtlStack(Stack):
         table: dynamodb.ITable,
         key: kms.IKey,
         lake_bucket: s3.IBucket,
-        access_logs_bucket: s3.IBucket,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
         self.config = config
-        # Kept for symmetry with the other layers: the lake bucket already logs its access.
-        self.access_logs_bucket = access_logs_bucket
         self.database_name = lake_schema.database_name(config.name)
         self.job_name = f"receiptlake-{config.name}-etl"
 
