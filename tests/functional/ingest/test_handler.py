@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -115,11 +117,26 @@ def test_partial_batch_failure_retries_only_the_failed_message(world: World, lam
     assert world.receipt("user-1", "broken").status is Status.PENDING
 
 
+def _record_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record this thread's sleeps instead of waiting. `time.sleep` is one function for the
+    whole process: other threads (a Spark session's, a server's) must go on sleeping, or
+    they would spin and fill the record."""
+    real_sleep, caller, slept = time.sleep, threading.get_ident(), []
+
+    def sleep(seconds: float) -> None:
+        if threading.get_ident() == caller:
+            slept.append(seconds)
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr("lambda_src.ingest.adapters.textract.time.sleep", sleep)
+    return slept
+
+
 def test_throttling_then_success(
     world: World, lambda_context: Any, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    slept: list[float] = []
-    monkeypatch.setattr("lambda_src.ingest.adapters.textract.time.sleep", slept.append)
+    slept = _record_sleeps(monkeypatch)
     key = world.pending("user-1", "receipt-1")
     world.upload(key, RECEIPT_JPG)
     world.stubber.add_client_error("analyze_expense", "ThrottlingException", http_status_code=400)
@@ -139,7 +156,7 @@ def test_throttling_then_success(
 def test_throttled_on_every_try_is_retried_then_fails_on_the_last_delivery(
     world: World, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("lambda_src.ingest.adapters.textract.time.sleep", lambda s: None)
+    _record_sleeps(monkeypatch)
     key = world.pending("user-1", "receipt-1")
     world.upload(key, RECEIPT_JPG)
     for _ in range(12):
