@@ -29,7 +29,7 @@ def export_lines(lines: DataFrame, export_time_micros: int) -> DataFrame:
     )
     key_source = F.coalesce("keys", "item", "new_image")
     written = F.get_json_object("metadata", "$.WriteTimestampMicros.N").cast("long")
-    result = parts.select(
+    keyed = parts.select(
         F.get_json_object(key_source, "$.PK.S").alias("pk"),
         F.get_json_object(key_source, "$.SK.S").alias("sk"),
         F.coalesce(written, F.lit(export_time_micros)).alias("write_ts"),
@@ -37,8 +37,16 @@ def export_lines(lines: DataFrame, export_time_micros: int) -> DataFrame:
         "value",
         "source_file",
     )
-    return result.withColumn(
-        "error", F.when(F.col("pk").isNull() | F.col("sk").isNull(), F.lit(MALFORMED_LINE))
+    error = F.when(F.col("pk").isNull() | F.col("sk").isNull(), F.lit(MALFORMED_LINE))
+    # The raw line is only kept where it goes to quarantine (the frame is cached).
+    return keyed.select(
+        "pk",
+        "sk",
+        "write_ts",
+        "image",
+        F.when(error.isNotNull(), F.col("value")).alias("value"),
+        "source_file",
+        error.alias("error"),
     )
 
 

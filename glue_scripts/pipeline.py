@@ -227,7 +227,8 @@ def _write_quarantine(store: LakeStore, run_id: str, frames: Iterable[DataFrame]
     for frame in frames:
         rows = frame if rows is None else rows.unionByName(frame)
     if rows is not None:
-        rows.coalesce(1).write.mode("overwrite").json(store.uri(f"{lake.QUARANTINE_PREFIX}run={run_id}/"))
+        # repartition, not coalesce: coalesce(1) would pull the upstream scans into one task.
+        rows.repartition(1).write.mode("overwrite").json(store.uri(f"{lake.QUARANTINE_PREFIX}run={run_id}/"))
 
 
 def run_etl(
@@ -295,8 +296,8 @@ def run_etl(
             _add(report.quarantined, reason, n)
             quarantined_receipts += n
     usable_n = report.source["receipts"] - quarantined_receipts
-    latest = latest_versions(parsed.where(F.col("_problem").isNull()))
-    kept = drop_erased(latest, erased).persist(StorageLevel.MEMORY_AND_DISK)
+    latest = latest_versions(parsed.where(F.col("_problem").isNull())).persist(StorageLevel.MEMORY_AND_DISK)
+    kept = drop_erased(latest, erased)
 
     corrections_all = parse_corrections(snapshot)
     correction_problems = _count_by(corrections_all, "_problem")
@@ -339,23 +340,26 @@ def run_etl(
     report.checks = [c.as_dict() for c in checks]
     failed = quality.failures(checks)
 
-    _write_quarantine(
-        store,
-        run_id,
-        [
-            bad_lines.select(F.col("error").alias("reason"), F.col("value").alias("record"), "source_file"),
-            parsed.where(F.col("_problem").isNotNull()).select(
-                F.col("_problem").alias("reason"),
-                F.col("_image").alias("record"),
-                F.lit(None).alias("source_file"),
-            ),
-            corrections_all.where(F.col("_problem").isNotNull()).select(
-                F.concat(F.lit("correction_"), F.col("_problem")).alias("reason"),
-                F.col("_image").alias("record"),
-                F.lit(None).alias("source_file"),
-            ),
-        ],
-    )
+    if report.quarantined:  # nothing to write (and no scans) on a clean run
+        _write_quarantine(
+            store,
+            run_id,
+            [
+                bad_lines.select(
+                    F.col("error").alias("reason"), F.col("value").alias("record"), "source_file"
+                ),
+                parsed.where(F.col("_problem").isNotNull()).select(
+                    F.col("_problem").alias("reason"),
+                    F.col("_image").alias("record"),
+                    F.lit(None).alias("source_file"),
+                ),
+                corrections_all.where(F.col("_problem").isNotNull()).select(
+                    F.concat(F.lit("correction_"), F.col("_problem")).alias("reason"),
+                    F.col("_image").alias("record"),
+                    F.lit(None).alias("source_file"),
+                ),
+            ],
+        )
     if not failed:
         for name, frame in tables.items():
             target = store.uri(lake.TABLES_BY_NAME[name].prefix)
@@ -379,7 +383,7 @@ def run_etl(
     report.duration_seconds = round(time.monotonic() - started, 3)
     store.write_text(f"{lake.RUNS_PREFIX}{run_id}.json", report.as_json())
     publisher.publish(report.metrics())
-    for frame in (changes, snapshot, parsed, kept, *tables.values()):
+    for frame in (changes, snapshot, parsed, latest, *tables.values()):
         frame.unpersist()
     if failed:
         raise quality.QualityError(

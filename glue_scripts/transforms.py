@@ -219,7 +219,8 @@ def parse_receipts(snapshot: DataFrame) -> DataFrame:
         r["line_items"]["L"].alias("_items"),
         problem.alias("_problem"),
         F.col("write_ts").alias("_write_ts"),
-        F.col("image").alias("_image"),
+        # The item's JSON is only kept where it goes to quarantine (the frame is cached).
+        F.when(problem.isNotNull(), F.col("image")).alias("_image"),
     )
 
 
@@ -281,6 +282,9 @@ def parse_corrections(snapshot: DataFrame) -> DataFrame:
         _value(F.col("c")["receipt_id"]), F.regexp_extract("sk", "^CORRECTION#([^#]+)#", 1)
     )
     field = _value(F.col("c")["field"])
+    correction_problem = F.when(
+        corrected_at.isNull() | field.isNull() | (receipt_id == ""), F.lit(UNPARSEABLE_ITEM)
+    )
     return parsed.select(
         receipt_id.alias("receipt_id"),
         F.regexp_extract("pk", "^USER#(.+)$", 1).alias("user_id"),
@@ -290,10 +294,8 @@ def parse_corrections(snapshot: DataFrame) -> DataFrame:
         corrected_at.alias("corrected_at"),
         F.year(corrected_at).alias("year"),
         F.month(corrected_at).alias("month"),
-        F.when(corrected_at.isNull() | field.isNull() | (receipt_id == ""), F.lit(UNPARSEABLE_ITEM)).alias(
-            "_problem"
-        ),
-        F.col("image").alias("_image"),
+        correction_problem.alias("_problem"),
+        F.when(correction_problem.isNotNull(), F.col("image")).alias("_image"),
     )
 
 
