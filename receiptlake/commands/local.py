@@ -36,8 +36,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     etl = commands.add_parser(
         "etl", help="build the Parquet lake in .local/lake/ from the local table (the Glue job's code)"
     )
-    etl.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
-    etl.add_argument("--lake-dir", type=Path, default=DEFAULT_LAKE_DIR)
+    etl.add_argument(
+        "--state-dir", type=Path, default=DEFAULT_STATE_DIR, help="local mode's state (default .local/state)"
+    )
+    etl.add_argument(
+        "--lake-dir", type=Path, default=DEFAULT_LAKE_DIR, help="where the lake goes (default .local/lake)"
+    )
     etl.add_argument("--json", action="store_true", help="print the run's full report as JSON")
     etl.set_defaults(func=_etl)
 
