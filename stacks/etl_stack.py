@@ -261,7 +261,7 @@ class EtlStack(Stack):
                     ),
                 ),
             )
-            table.add_dependency(self.database)
+            table.add_resource_dependency(self.database)
             self.tables[spec.name] = table
 
     # ---- job ------------------------------------------------------------------------
