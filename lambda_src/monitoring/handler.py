@@ -16,6 +16,10 @@ from lambda_src.monitoring.models import Settings
 from lambda_src.monitoring.observability import PowertoolsTelemetry, logger, metrics, tracer
 
 
+def clock() -> datetime:
+    return datetime.now(UTC)
+
+
 @lru_cache(maxsize=1)
 def _wiring() -> tuple[Settings, AwsInventory, SqsQueue]:
     settings = Settings.from_env(os.environ)
@@ -34,7 +38,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         inventory,
         queue,
         PowertoolsTelemetry(),
-        now=datetime.now(UTC),
+        now=clock(),
         stuck_after=timedelta(minutes=settings.stuck_after_minutes),
     )
     logger.info("Reconciled", extra={"figures": report.figures(), "stuck": report.stuck[:50]})
