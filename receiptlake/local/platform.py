@@ -12,6 +12,7 @@ from typing import Any
 
 from receiptlake.local.moto_server import LocalAws
 from receiptlake.local.provision import LocalResources, provision
+from receiptlake.local.runtime import clear_runtime, write_runtime
 from receiptlake.local.seed import seed
 from receiptlake.local.state import LocalState
 from receiptlake.local.users import LocalUser, create_user, generate_password
@@ -60,6 +61,7 @@ class LocalPlatform:
             if self.seed_samples:
                 seed(self.resources, self.users[0].sub)
         self.worker = IngestWorker(self.resources).start()
+        write_runtime(self.state_dir, self.resources, url=self.url)
         return self
 
     def _configure_environment(self, resources: LocalResources) -> None:
@@ -136,6 +138,7 @@ class LocalPlatform:
 
     def stop(self) -> dict[str, int] | None:
         saved = None
+        clear_runtime(self.state_dir)
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
