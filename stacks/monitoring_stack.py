@@ -89,7 +89,8 @@ class MonitoringStack(Stack):
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],  # in a key policy "*" means this key
-                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+                # As AWS documents it for alarms to encrypted topics, without a source
+                # condition (not every call carries one); the topic policy below has it.
             )
         )
         self.topic = sns.Topic(
@@ -154,7 +155,13 @@ class MonitoringStack(Stack):
         )
 
     def insights_sum(
-        self, namespace: str, name: str, dims: tuple[str, ...], where: str, label: str
+        self,
+        namespace: str,
+        name: str,
+        dims: tuple[str, ...],
+        where: str,
+        label: str,
+        period: Duration | None = None,
     ) -> cw.MathExpression:
         """A metric's sum over every value of its extra dimensions (failures of any reason),
         as a Metrics Insights query: alarms cannot use SEARCH, but they can use these."""
@@ -164,7 +171,7 @@ class MonitoringStack(Stack):
             expression=f"SELECT SUM({name}) FROM SCHEMA({schema}) WHERE {where}",  # noqa: S608
             using_metrics={},
             label=label,
-            period=self.period,
+            period=period or self.period,
         )
 
     def search(
@@ -439,6 +446,9 @@ class MonitoringStack(Stack):
                 ("Check", "Environment"),
                 f"Environment = '{self.config.name}'",
                 "Quality violations",
+                # The job reports once a night: an hour keeps the alarm up long enough to be
+                # seen, and Metrics Insights alarms query at most the last three hours.
+                Duration.hours(1),
             ),
             1,
             evaluation_periods=1,

@@ -61,7 +61,8 @@ class AwsInventory:
             for obj in page.get("Contents", []):
                 yield ObjectRow(key=obj["Key"], size=int(obj["Size"]), last_modified=obj["LastModified"])
 
-    def mark_requeued(self, row: ReceiptRow, when: datetime) -> bool:
+    def mark_requeued(self, row: ReceiptRow, when: datetime, *, again: bool = False) -> bool:
+        once = "" if again else " AND attribute_not_exists(#requeued)"
         try:
             self.dynamodb.update_item(
                 TableName=self.table,
@@ -70,7 +71,7 @@ class AwsInventory:
                     keys.SK: {"S": keys.receipt_sk(row.receipt_id)},
                 },
                 UpdateExpression="SET #requeued = :when",
-                ConditionExpression="#status = :pending AND attribute_not_exists(#requeued)",
+                ConditionExpression=f"#status = :pending{once}",
                 ExpressionAttributeNames={"#status": "status", "#requeued": REQUEUED_ATTRIBUTE},
                 ExpressionAttributeValues={":when": {"S": when.isoformat()}, ":pending": {"S": PENDING}},
             )

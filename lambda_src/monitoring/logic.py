@@ -184,8 +184,9 @@ class Inventory(Protocol):
 
     def objects(self) -> Iterable[ObjectRow]: ...
 
-    def mark_requeued(self, row: ReceiptRow, when: datetime) -> bool:
-        """Record the one re-queue; False when the receipt moved on or was re-queued meanwhile."""
+    def mark_requeued(self, row: ReceiptRow, when: datetime, *, again: bool = False) -> bool:
+        """Record the one re-queue; False when the receipt moved on or was re-queued meanwhile
+        (``again``: also when re-queued before, for an operator's forced re-send)."""
         ...
 
 
@@ -231,8 +232,9 @@ def reconcile(
         report.stuck = []
     if requeue:
         for row, obj in candidates:
-            # Marked first: a receipt is never re-queued twice by two overlapping runs.
-            if inventory.mark_requeued(row, now) or force_requeue:
+            # Marked first: a receipt is never re-queued twice by two overlapping runs. A
+            # forced re-send moves the mark to now, so the schedule gives it its full time.
+            if inventory.mark_requeued(row, now, again=force_requeue):
                 queue.send(s3_event(inventory.bucket, queue.region, obj, now))
                 report.requeued.append(_ref(row))
     else:

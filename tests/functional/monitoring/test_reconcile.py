@@ -92,6 +92,9 @@ def test_a_receipt_stuck_in_pending_is_requeued_once_then_counted_as_stuck(
     forced, counts = run(inventory, queue, 90 + 62, force_requeue=True)
     assert forced.requeued == ["user-2/receipt-2"] and counts.values["StuckReceipts"] == 0
     assert len(queues.bodies()) == 1
+    # And the forced re-send restarts the clock: a run soon after does not call it stuck
+    after, counts = run(inventory, queue, 90 + 62 + 10)
+    assert (after.stuck, after.requeued, counts.values["StuckReceipts"]) == ([], [], 0)
 
 
 def test_a_young_pending_receipt_is_in_flight_not_stuck(

@@ -90,7 +90,7 @@ class FakeInventory:
     def objects(self) -> Iterable[ObjectRow]:
         return self.objects_
 
-    def mark_requeued(self, row: ReceiptRow, when: datetime) -> bool:
+    def mark_requeued(self, row: ReceiptRow, when: datetime, *, again: bool = False) -> bool:
         self.marked.append(row.receipt_id)
         return not self.refuse
 
