@@ -175,18 +175,25 @@ class MonitoringStack(Stack):
         )
 
     def search(
-        self, namespace: str, dims: tuple[str, ...], name: str, where: str, label: str, stat: str = "Sum"
+        self,
+        namespace: str,
+        dims: tuple[str, ...],
+        name: str,
+        where: str,
+        label: str,
+        stat: str = "Sum",
+        period: Duration | None = None,
     ) -> cw.MathExpression:
         """One line per value of the extra dimension (failures by reason), for graphs."""
         schema = ",".join([namespace, *dims])
+        period = period or self.period
         return cw.MathExpression(
             expression=(
-                f"SEARCH('{{{schema}}} MetricName=\"{name}\" {where}', '{stat}', "
-                f"{int(self.period.to_seconds())})"
+                f"SEARCH('{{{schema}}} MetricName=\"{name}\" {where}', '{stat}', {int(period.to_seconds())})"
             ),
             using_metrics={},
             label=label,
-            period=self.period,
+            period=period,
         )
 
     def _lambda(self, fn: lambda_.IFunction, name: str, statistic: str = "Sum") -> cw.Metric:
@@ -624,6 +631,7 @@ class MonitoringStack(Stack):
                         lake_schema.METRIC_ROWS_WRITTEN,
                         f'Environment="{self.config.name}"',
                         "",
+                        period=day,
                     )
                 ],
             ),
@@ -636,6 +644,7 @@ class MonitoringStack(Stack):
                         lake_schema.METRIC_QUALITY_VIOLATIONS,
                         f'Environment="{self.config.name}"',
                         "",
+                        period=day,
                     ),
                     self.search(
                         ETL_NAMESPACE,
@@ -643,6 +652,7 @@ class MonitoringStack(Stack):
                         lake_schema.METRIC_QUARANTINED,
                         f'Environment="{self.config.name}"',
                         "",
+                        period=day,
                     ),
                 ],
             ),
