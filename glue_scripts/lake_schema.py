@@ -152,6 +152,7 @@ ARG_DATABASE = "database"
 ARG_EXPORT_MODE = "export_mode"  # auto | full | incremental
 ARG_METRICS_NAMESPACE = "metrics_namespace"
 ARG_ENVIRONMENT = "environment"
+ARG_EXPORT_KMS_KEY = "export_kms_key_arn"  # the exports are encrypted with the lake's key
 JOB_ARGUMENTS = (
     ARG_TABLE_ARN,
     ARG_LAKE_BUCKET,
@@ -159,6 +160,7 @@ JOB_ARGUMENTS = (
     ARG_EXPORT_MODE,
     ARG_METRICS_NAMESPACE,
     ARG_ENVIRONMENT,
+    ARG_EXPORT_KMS_KEY,
 )
 
 # Metric names the job emits (dimension Environment, plus Table or Reason where named).
@@ -176,3 +178,17 @@ METRIC_NAMES = (
     METRIC_FLAGGED,
     METRIC_QUALITY_VIOLATIONS,
 )
+
+# ISO 4217 codes in use (2026). A receipt in any other code is kept and flagged
+# unknown_currency: its own group, never summed into another currency.
+_ISO_4217_CODES = """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN
+    BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD
+    FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY
+    KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP
+    MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR
+    RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT
+    TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER
+    ZAR ZMW ZWG
+"""
+ISO_4217 = frozenset(_ISO_4217_CODES.split())

@@ -91,9 +91,12 @@ class EnvConfig(BaseModel):
     # Training and ETL
     spot_instance_types: tuple[str, ...] = Field(min_length=1)
     training_max_instances: int = Field(ge=1)
-    glue_worker_type: str
+    # Glue 5 Spark worker types (G.025X is for streaming jobs only).
+    glue_worker_type: str = Field(pattern=r"^(G\.(1|2|4|8|12|16)X|R\.(1|2|4|8)X)$")
     glue_workers: int = Field(ge=2)
     etl_schedule: str = Field(pattern=r"^cron\(.+\)$")
+    # Athena stops (and bills no further) a query of the analysts' workgroup past this.
+    athena_bytes_scanned_cutoff_gb: int = Field(ge=1)
     training_schedule: str = Field(pattern=r"^cron\(.+\)$")
     tags: Mapping[str, str]
     monitoring: MonitoringConfig = MonitoringConfig()

@@ -10,6 +10,7 @@ from constructs import Construct
 from stacks.api_stack import ApiStack
 from stacks.config import PROJECT, EnvConfig
 from stacks.edge_stack import EDGE_REGION, EdgeStack
+from stacks.etl_stack import EtlStack
 from stacks.hosting_stack import HostingStack
 from stacks.ingest_stack import IngestStack
 from stacks.monitoring_stack import MonitoringStack, Watched
@@ -49,6 +50,14 @@ class ReceiptlakeStage(Stage):
             ingest_queue=self.ingest.queue,
             access_logs_bucket=storage.access_logs_bucket,
         )
+        self.etl = self._layer(
+            "etl",
+            EtlStack,
+            table=storage.table,
+            key=storage.key,
+            lake_bucket=storage.lake_bucket,
+            access_logs_bucket=storage.access_logs_bucket,
+        )
         # CloudFront's web ACL must live in us-east-1: a small edge stack there, read by
         # the hosting stack through a cross-region reference. None where WAF is off.
         self.edge = (
@@ -67,7 +76,7 @@ class ReceiptlakeStage(Stage):
             web_acl_arn=self.edge.web_acl_arn if self.edge else None,
             cross_region_references=self.edge is not None,
         )
-        # Last: it watches the layers above. Layers still to land: etl, training.
+        # Last: it watches the layers above. Layer still to land: training.
         self.monitoring = self._layer(
             "monitoring",
             MonitoringStack,

@@ -69,3 +69,13 @@ def receipts_table(aws_credentials: None) -> Iterator[tuple[Any, str]]:
         client = boto3.client("dynamodb", region_name="eu-west-1")
         create_receipts_table(client, "receipts-test")
         yield client, "receipts-test"
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local SparkSession for the whole run (~3 s to start), as Glue 5 runs the transforms."""
+    from receiptlake.local.spark import local_spark
+
+    session = local_spark(cores=2, memory="2g")
+    yield session
+    session.stop()

@@ -6,7 +6,9 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
+from receiptlake.local.etl import DEFAULT_LAKE_DIR
 from receiptlake.local.platform import DEFAULT_DIST, DEFAULT_STATE_DIR
 
 
@@ -31,9 +33,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     reset.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     reset.set_defaults(func=_reset)
 
-    for name, layer in (("etl", "ETL (Glue) layer"), ("train", "training layer")):
-        later = commands.add_parser(name, help=f"run the {layer} locally (when that layer exists)")
-        later.set_defaults(func=lambda args, layer=layer: _not_yet(layer))
+    etl = commands.add_parser(
+        "etl", help="build the Parquet lake in .local/lake/ from the local table (the Glue job's code)"
+    )
+    etl.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    etl.add_argument("--lake-dir", type=Path, default=DEFAULT_LAKE_DIR)
+    etl.add_argument("--json", action="store_true", help="print the run's full report as JSON")
+    etl.set_defaults(func=_etl)
+
+    train = commands.add_parser("train", help="run the training layer locally (when that layer exists)")
+    train.set_defaults(func=lambda args: _not_yet("training layer"))
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -85,6 +94,59 @@ def _reset(args: argparse.Namespace) -> int:
     state.clear()
     print(f"local state {'cleared' if existed else 'was already empty'}: {args.state_dir}")
     return 0
+
+
+def _etl(args: argparse.Namespace) -> int:
+    """Exit 0: the lake was written; 1: a quality check failed (the lake was left as it
+    was); 2: there is no local data to export."""
+    from glue_scripts.quality import QualityError
+    from receiptlake.local.etl import NoLocalData, run_local_etl
+
+    try:
+        report, source = run_local_etl(args.state_dir, args.lake_dir)
+    except NoLocalData as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except QualityError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print(f"report: {args.lake_dir / 'etl' / 'runs'}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(report.as_json())
+        return 0
+    print(format_etl_report(report, source.description, args.lake_dir))
+    return 0
+
+
+def format_etl_report(report: Any, source: str, lake_dir: Path) -> str:
+    """The stable summary `receiptlake local etl` prints (scripts may parse the table rows)."""
+
+    def counts(found: dict[str, int]) -> str:
+        return ", ".join(f"{k}={v}" for k, v in sorted(found.items())) or "none"
+
+    export = report.export
+    lines = [
+        f"source: {source}",
+        f"export: {export['id']} {export['kind']} {export['items']} items"
+        + (" (PARTIAL: see problems)" if export.get("partial") else ""),
+        f"{'table':<12} {'rows':>8} {'files':>6}  path",
+    ]
+    for name, table in report.tables.items():
+        path = Path(table["path"].removeprefix("file://"))
+        shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+        lines.append(f"{name:<12} {table['rows']:>8} {table['files']:>6}  {shown}/")
+    passed = sum(1 for c in report.checks if c["passed"])
+    lines += [
+        f"quarantined: {counts(report.quarantined)}",
+        f"flagged: {counts(report.flagged)}",
+        f"older versions dropped: {report.superseded}; erased users: {report.erased['users']} "
+        f"({report.erased['receipts']} receipts)",
+        f"checks: {passed}/{len(report.checks)} passed",
+        f"seconds: {report.duration_seconds:.1f}",
+        f"report: {lake_dir / 'etl' / 'runs' / (report.run_id + '.json')}",
+    ]
+    lines += [f"problem: {p}" for p in report.problems]
+    return "\n".join(lines)
 
 
 def _not_yet(layer: str) -> int:

@@ -127,37 +127,44 @@ def _run(args: argparse.Namespace, func: Any) -> int:
 def _local_target(state_dir: Path) -> Target:
     import boto3
 
-    from receiptlake.local.runtime import LocalNotRunning, read_runtime
+    from receiptlake.local.provision import LocalNames
+    from receiptlake.local.running import find_running, marker_path
 
-    try:
-        resources, _ = read_runtime(state_dir)
-    except LocalNotRunning as exc:
-        raise OpsError(str(exc)) from exc
+    running = find_running(state_dir)
+    if running is None:
+        raise OpsError(
+            f"local mode is not running (no live {marker_path(state_dir)}): start it with "
+            "`receiptlake local up` (or `make demo`) in another terminal"
+        )
     session = boto3.Session(
         aws_access_key_id="local",
         aws_secret_access_key="local",  # noqa: S106 - moto accepts any credentials
-        region_name=resources.region,
+        region_name=running.region,
     )
-    target = Target(
+    names = LocalNames()
+    probe = Target(
+        "local", running.region, running.table, names.uploads_bucket, "", "", 0, session, running.endpoint
+    )
+    queue_urls = _queue_urls(probe, names.queue, names.dlq)
+    return Target(
         label="local",
-        region=resources.region,
-        table=resources.names.table,
-        uploads_bucket=resources.names.uploads_bucket,
-        queue_url=resources.queue_url,
-        dlq_url=resources.dlq_url,
+        region=running.region,
+        table=running.table,
+        uploads_bucket=names.uploads_bucket,
+        queue_url=queue_urls[0],
+        dlq_url=queue_urls[1],
         stuck_after_minutes=LOCAL_STUCK_AFTER_MINUTES,
         session=session,
-        endpoint=resources.endpoint,
+        endpoint=running.endpoint,
     )
-    _reachable(target)
-    return target
 
 
-def _reachable(target: Target) -> None:
+def _queue_urls(target: Target, *names: str) -> list[str]:
     from botocore.exceptions import EndpointConnectionError
 
+    sqs = target.client("sqs")
     try:
-        target.client("sqs").get_queue_attributes(QueueUrl=target.queue_url, AttributeNames=["QueueArn"])
+        return [sqs.get_queue_url(QueueName=name)["QueueUrl"] for name in names]
     except EndpointConnectionError as exc:
         raise OpsError(
             f"local mode does not answer at {target.endpoint}: is `receiptlake local up` still running?"

@@ -12,7 +12,7 @@ from typing import Any
 
 from receiptlake.local.moto_server import LocalAws
 from receiptlake.local.provision import LocalResources, provision
-from receiptlake.local.runtime import clear_runtime, write_runtime
+from receiptlake.local.running import RunningLocalMode, announce, withdraw
 from receiptlake.local.seed import seed
 from receiptlake.local.state import LocalState
 from receiptlake.local.users import LocalUser, create_user, generate_password
@@ -61,7 +61,16 @@ class LocalPlatform:
             if self.seed_samples:
                 seed(self.resources, self.users[0].sub)
         self.worker = IngestWorker(self.resources).start()
-        write_runtime(self.state_dir, self.resources, url=self.url)
+        announce(
+            self.state_dir,
+            RunningLocalMode(
+                endpoint=self.resources.endpoint,
+                region=self.resources.region,
+                table=self.resources.names.table,
+                lake_bucket=self.resources.names.lake_bucket,
+                pid=os.getpid(),
+            ),
+        )
         return self
 
     def _configure_environment(self, resources: LocalResources) -> None:
@@ -138,10 +147,10 @@ class LocalPlatform:
 
     def stop(self) -> dict[str, int] | None:
         saved = None
-        clear_runtime(self.state_dir)
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
+        withdraw(self.state_dir)
         if self.aws is not None and self.resources is not None:
             saved = LocalState(self.state_dir).save(self.resources, self.users)
         if self.aws is not None:

@@ -5,6 +5,7 @@ does) and against a "deployed" environment found through its monitoring stack's 
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from lambda_src.common.repository import ReceiptRepository
 from receiptlake.cli import main
 from receiptlake.local.moto_server import LocalAws
 from receiptlake.local.provision import LocalResources, client, provision
-from receiptlake.local.runtime import runtime_file, write_runtime
+from receiptlake.local.running import RunningLocalMode, announce, marker_path
 
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 64
 
@@ -62,7 +63,16 @@ def local(tmp_path: Path) -> Iterator[Local]:
         urllib.request.urlopen(urllib.request.Request(f"{aws.endpoint}/moto-api/reset", method="POST"))
         resources = provision(aws.endpoint, web_origins=["http://127.0.0.1:8000"])
         state_dir = tmp_path / "state"
-        write_runtime(state_dir, resources, url="http://127.0.0.1:0")
+        announce(
+            state_dir,
+            RunningLocalMode(
+                resources.endpoint,
+                resources.region,
+                resources.names.table,
+                resources.names.lake_bucket,
+                os.getpid(),
+            ),
+        )
         yield Local(resources, state_dir)
 
 
@@ -133,12 +143,12 @@ def test_local_not_running_says_how_to_start_it(tmp_path: Path, capsys: pytest.C
 
 
 def test_a_stale_runtime_file_is_not_trusted(local: Local, capsys: pytest.CaptureFixture[str]) -> None:
-    path = runtime_file(local.state_dir)
+    path = marker_path(local.state_dir)
     data = json.loads(path.read_text())
     data["pid"] = 2**22 + 12345  # no such process
     path.write_text(json.dumps(data))
     code, _, err = ops(capsys, "summary", "--local", "--state-dir", str(local.state_dir))
-    assert code == 2 and "has ended" in err
+    assert code == 2 and "local mode is not running" in err
 
 
 # ---- --env: a deployed environment --------------------------------------------------------
