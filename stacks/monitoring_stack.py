@@ -62,6 +62,7 @@ class Watched:
     api_function: lambda_.IFunction
     http_api: apigw.IHttpApi
     distribution: cloudfront.IDistribution | None = None
+    etl_job_name: str | None = None
 
 
 class MonitoringStack(Stack):
@@ -113,6 +114,8 @@ class MonitoringStack(Stack):
             self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
         self.action = cw_actions.SnsAction(self.topic)
 
+        if watched.etl_job_name:
+            self._etl_job_state_changes(watched.etl_job_name)
         self.reconcile_function = self._reconciliation(config)
         self.alarms: list[cw.AlarmBase] = []
         self._alarms()
@@ -133,6 +136,41 @@ class MonitoringStack(Stack):
             "DashboardUrl",
             value=f"https://{self.region}.console.aws.amazon.com/cloudwatch/home?region={self.region}"
             f"#dashboards:name={self.dashboard.dashboard_name}",
+        )
+
+    def _etl_job_state_changes(self, job_name: str) -> None:
+        """A Glue run that fails to start or is killed emits no JobSucceeded=0 of its own;
+        Glue's state-change events tell the topic either way."""
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowEventBridgeToPublish",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy "*" means this key
+            )
+        )
+
+        def field(name: str) -> str:
+            return events.EventField.from_path(f"$.detail.{name}")
+
+        self.etl_failures = events.Rule(
+            self,
+            "EtlJobFailures",
+            description="Tells the alarm topic when the ETL job's run fails, times out or errors",
+            event_pattern=events.EventPattern(
+                source=["aws.glue"],
+                detail_type=["Glue Job State Change"],
+                detail={"jobName": [job_name], "state": ["FAILED", "TIMEOUT", "ERROR"]},
+            ),
+        )
+        self.etl_failures.add_target(
+            targets.SnsTopic(
+                self.topic,
+                message=events.RuleTargetInput.from_text(
+                    f"receiptlake {self.config.name}: Glue job {field('jobName')} run {field('jobRunId')} "
+                    f"ended {field('state')}: {field('message')} Runbook: {RUNBOOK}#etl-job-failed"
+                ),
+            )
         )
 
     # ---- metrics ------------------------------------------------------------------------

@@ -91,6 +91,7 @@ class ReceiptlakeStage(Stage):
                 api_function=self.api.function,
                 http_api=self.api.http_api,
                 distribution=self.hosting.distribution,
+                etl_job_name=self.etl.job_name,
             ),
         )
 

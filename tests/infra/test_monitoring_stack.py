@@ -352,3 +352,31 @@ def test_dashboard_shows_each_layers_golden_signals(templates: dict[str, Any]) -
         lake_schema.METRIC_ROWS_WRITTEN,
     ):
         assert needle in body, needle
+
+
+def test_a_failed_etl_run_reaches_the_topic_even_without_its_metric(
+    synth: SynthResult, templates: dict[str, Any]
+) -> None:
+    for env, template in templates.items():
+        job_name = synth.stack(env, "etl").job_name  # type: ignore[attr-defined]
+        rules = [
+            props
+            for props in _of_type(template, "AWS::Events::Rule").values()
+            if props.get("EventPattern", {}).get("source") == ["aws.glue"]
+        ]
+        (rule,) = rules
+        assert rule["EventPattern"]["detail"] == {
+            "jobName": [job_name],
+            "state": ["FAILED", "TIMEOUT", "ERROR"],
+        }
+        (target,) = rule["Targets"]
+        assert target["Arn"] == {"Ref": next(iter(_of_type(template, "AWS::SNS::Topic")))}
+        assert f"{RUNBOOK}#etl-job-failed" in target["InputTransformer"]["InputTemplate"]
+        # The topic's key lets EventBridge encrypt what it publishes.
+        (key,) = (
+            p
+            for p in _of_type(template, "AWS::KMS::Key").values()
+            if "alarm topic" in p.get("Description", "")
+        )
+        principals = [s.get("Principal", {}).get("Service") for s in key["KeyPolicy"]["Statement"]]
+        assert "events.amazonaws.com" in principals and "cloudwatch.amazonaws.com" in principals
