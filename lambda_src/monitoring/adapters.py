@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -19,7 +19,12 @@ SQS_BATCH = 10  # SQS's largest receive and send batch
 
 
 def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    # The model writes UTC with its offset; an item without one was written as UTC too, and
+    # comparing it with an aware clock would raise.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass

@@ -137,3 +137,13 @@ def test_the_metrics_emitted_are_the_figures_reported() -> None:
         "ObjectsWithoutRecord": 1,
         "RecordsWithoutObject": 1,
     }
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["2026-12-04T10:00:00Z", "2026-12-04T10:00:00+00:00", "2026-12-04T11:00:00+01:00", "2026-12-04T10:00:00"],
+)
+def test_stored_times_are_read_as_utc_whatever_their_form(written: str) -> None:
+    from lambda_src.monitoring.adapters import _time
+
+    assert _time(written) == datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
