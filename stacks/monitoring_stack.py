@@ -193,13 +193,7 @@ class MonitoringStack(Stack):
         )
 
     def insights_sum(
-        self,
-        namespace: str,
-        name: str,
-        dims: tuple[str, ...],
-        where: str,
-        label: str,
-        period: Duration | None = None,
+        self, namespace: str, name: str, dims: tuple[str, ...], where: str, label: str
     ) -> cw.MathExpression:
         """A metric's sum over every value of its extra dimensions (failures of any reason),
         as a Metrics Insights query: alarms cannot use SEARCH, but they can use these."""
@@ -209,7 +203,7 @@ class MonitoringStack(Stack):
             expression=f"SELECT SUM({name}) FROM SCHEMA({schema}) WHERE {where}",  # noqa: S608
             using_metrics={},
             label=label,
-            period=period or self.period,
+            period=self.period,
         )
 
     def search(
@@ -485,16 +479,10 @@ class MonitoringStack(Stack):
         self._alarm(
             "etl-quality-violations",
             "The ETL job's data quality checks found violations in the curated tables.",
-            self.insights_sum(
-                ETL_NAMESPACE,
-                lake_schema.METRIC_QUALITY_VIOLATIONS,
-                ("Check", "Environment"),
-                f"Environment = '{self.config.name}'",
-                "Quality violations",
-                # The job reports once a night: an hour keeps the alarm up long enough to be
-                # seen, and Metrics Insights alarms query at most the last three hours.
-                Duration.hours(1),
-            ),
+            # The job emits the total per run with the Environment dimension only (and one
+            # per failed check with Check as well, graphed on the dashboard). A day's period
+            # keeps the alarm up until the next night's run.
+            self.etl_metric(lake_schema.METRIC_QUALITY_VIOLATIONS, "Maximum", day),
             1,
             evaluation_periods=1,
             datapoints_to_alarm=1,

@@ -55,12 +55,17 @@ def emitted_app_metrics(root: Path = REPO_ROOT / "lambda_src") -> set[str]:
     return names
 
 
-def emitted_etl_metrics() -> set[str]:
-    return {
-        value
-        for name, value in vars(lake_schema).items()
-        if name.startswith("METRIC_") and isinstance(value, str)
-    }
+def emitted_etl_metrics(root: Path = REPO_ROOT / "glue_scripts") -> set[str]:
+    """lake_schema's METRIC_* constants that the job's code passes to ``Metric(``."""
+    names: set[str] = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Metric" and node.args):
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.Attribute) and first.attr.startswith("METRIC_"):
+                names.add(getattr(lake_schema, first.attr))
+    return names
 
 
 def emitted() -> dict[str, set[str]]:
@@ -212,6 +217,7 @@ def test_the_code_emits_the_metrics_the_scanner_expects() -> None:
     } <= known
     assert {"StuckReceipts", "ObjectsWithoutRecord", "RecordsWithoutObject", "ReceiptsChecked"} <= known
     assert lake_schema.METRICS_NAMESPACE == ETL_NAMESPACE
+    assert {lake_schema.METRIC_JOB_SUCCEEDED, lake_schema.METRIC_QUALITY_VIOLATIONS} <= emitted_etl_metrics()
 
 
 def test_every_custom_metric_named_is_emitted_by_the_code(templates: dict[str, Any]) -> None:
