@@ -37,10 +37,10 @@ from stacks.nag import NO_VPC_REASON, acknowledge, acknowledge_wildcards, matchi
 from stacks.storage_stack import removal_policy
 
 RUNBOOK = "docs/runbook.md"
-APP_NAMESPACE = "receiptlake"  # ingest and reconcile (Powertools, dimension service)
+APP_NAMESPACE = "receiptlake"  # ingest and reconcile (Powertools: dimensions service, environment)
 ETL_NAMESPACE = lake_schema.METRICS_NAMESPACE
-INGEST = {"service": "ingest"}
-RECONCILE = {"service": "reconcile"}
+INGEST = "ingest"
+RECONCILE = "reconcile"
 UPLOADS_PREFIX = "uploads/"
 # CloudFront publishes its metrics in us-east-1 only, with Region=Global.
 CLOUDFRONT_METRICS_REGION = "us-east-1"
@@ -75,6 +75,9 @@ class MonitoringStack(Stack):
         self.watched = watched
         self.period = Duration.minutes(self.thresholds.period_minutes)
         self.prefix = f"receiptlake-{config.name}"
+        # Ingest's dimensioned metrics (failures by reason, throttles by code), this environment's.
+        self.ingest_where = f"service = '{INGEST}' AND environment = '{config.name}'"
+        self.ingest_search = f'service="{INGEST}" environment="{config.name}"'
 
         self.key = customer_key(
             self,
@@ -174,11 +177,11 @@ class MonitoringStack(Stack):
         )
 
     # ---- metrics ------------------------------------------------------------------------
-    def app_metric(self, name: str, statistic: str = "Sum", dims: dict[str, str] | None = None) -> cw.Metric:
+    def app_metric(self, name: str, statistic: str = "Sum", service: str = INGEST) -> cw.Metric:
         return cw.Metric(
             namespace=APP_NAMESPACE,
             metric_name=name,
-            dimensions_map=dims or INGEST,
+            dimensions_map={"service": service, "environment": self.config.name},
             statistic=statistic,
             period=self.period,
         )
@@ -286,7 +289,9 @@ class MonitoringStack(Stack):
         self._alarm(
             "ingest-failed-receipts",
             f"More than {t.ingest_failed_receipts} receipts per period ended FAILED.",
-            self.insights_sum(APP_NAMESPACE, "Failed", ("reason", "service"), "service = 'ingest'", "Failed"),
+            self.insights_sum(
+                APP_NAMESPACE, "Failed", ("environment", "reason", "service"), self.ingest_where, "Failed"
+            ),
             t.ingest_failed_receipts,
         )
         self._alarm(
@@ -320,8 +325,8 @@ class MonitoringStack(Stack):
             self.insights_sum(
                 APP_NAMESPACE,
                 "TextractThrottles",
-                ("code", "service"),
-                "service = 'ingest'",
+                ("code", "environment", "service"),
+                self.ingest_where,
                 "Textract throttles",
             ),
             t.textract_throttles,
@@ -454,7 +459,7 @@ class MonitoringStack(Stack):
             cw.Metric(
                 namespace=APP_NAMESPACE,
                 metric_name="ReceiptsChecked",
-                dimensions_map=RECONCILE,
+                dimensions_map={"service": RECONCILE, "environment": self.config.name},
                 statistic="SampleCount",
                 period=Duration.minutes(2 * t.reconcile_every_minutes),
             ),
@@ -517,7 +522,9 @@ class MonitoringStack(Stack):
             ),
             cw.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=WIDTH, height=3),
         )
-        failed_by_reason = self.search(APP_NAMESPACE, ("reason", "service"), "Failed", 'service="ingest"', "")
+        failed_by_reason = self.search(
+            APP_NAMESPACE, ("environment", "reason", "service"), "Failed", self.ingest_search, ""
+        )
         dashboard.add_widgets(
             cw.TextWidget(markdown="## Ingest", width=WIDTH, height=1),
             self._graph(
@@ -533,7 +540,11 @@ class MonitoringStack(Stack):
                 [m("TextractLatency", "p50"), m("TextractLatency", "p99")],
                 [
                     self.search(
-                        APP_NAMESPACE, ("code", "service"), "TextractThrottles", 'service="ingest"', ""
+                        APP_NAMESPACE,
+                        ("code", "environment", "service"),
+                        "TextractThrottles",
+                        self.ingest_search,
+                        "",
                     )
                 ],
             ),
@@ -772,6 +783,7 @@ class MonitoringStack(Stack):
                 "INGEST_QUEUE_URL": w.ingest_queue.queue_url,
                 "STUCK_AFTER_MINUTES": str(config.monitoring.stuck_after_minutes),
                 "POWERTOOLS_SERVICE_NAME": "reconcile",
+                "ENVIRONMENT": config.name,  # a metric dimension, as ingest's
                 "POWERTOOLS_METRICS_NAMESPACE": APP_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },

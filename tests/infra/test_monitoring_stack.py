@@ -386,3 +386,29 @@ def test_a_failed_etl_run_reaches_the_topic_even_without_its_metric(
         )
         principals = [s.get("Principal", {}).get("Service") for s in key["KeyPolicy"]["Statement"]]
         assert "events.amazonaws.com" in principals and "cloudwatch.amazonaws.com" in principals
+
+
+def test_app_metrics_are_read_for_this_environment_only(
+    synth: SynthResult, templates: dict[str, Any]
+) -> None:
+    """Environments may share an account: every app metric is selected by environment,
+    which the functions are told through ENVIRONMENT."""
+    for env, template in templates.items():
+        body = _flatten(
+            next(iter(_of_type(template, "AWS::CloudWatch::Dashboard").values()))["DashboardBody"]
+        )
+        lines = re.findall(r'\["receiptlake","\w+",[^\]]*\]', body)
+        assert lines and all(f'"environment","{env}"' in line for line in lines), env
+        for props in _of_type(template, "AWS::CloudWatch::Alarm").values():
+            for query in props.get("Metrics", []):
+                expression = query.get("Expression", "")
+                if f'SCHEMA("{APP_NAMESPACE}"' in expression:
+                    assert f"environment = '{env}'" in expression
+            if props.get("Namespace") == APP_NAMESPACE:
+                assert {"Name": "environment", "Value": env} in props["Dimensions"]
+        functions = _of_type(template, "AWS::Lambda::Function")
+        assert any(f["Environment"]["Variables"].get("ENVIRONMENT") == env for f in functions.values())
+        Template.from_stack(synth.stack(env, "ingest")).has_resource_properties(
+            "AWS::Lambda::Function",
+            {"Environment": {"Variables": Match.object_like({"ENVIRONMENT": env})}},
+        )

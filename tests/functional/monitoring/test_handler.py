@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ def wired(world: World, queues: Queues, monkeypatch: pytest.MonkeyPatch) -> Iter
         "INGEST_QUEUE_URL": queues.url,
         "STUCK_AFTER_MINUTES": "60",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        "ENVIRONMENT": "dev",
     }.items():
         monkeypatch.setenv(name, value)
     reconcile_handler._wiring.cache_clear()
@@ -29,6 +31,7 @@ def wired(world: World, queues: Queues, monkeypatch: pytest.MonkeyPatch) -> Iter
     monkeypatch.setattr(reconcile_handler, "clock", lambda: datetime.now(UTC) + timedelta(hours=2))
     yield
     reconcile_handler._wiring.cache_clear()
+    reconcile_handler.metrics.clear_default_dimensions()
 
 
 def test_a_scheduled_run_requeues_and_emits_its_figures(
@@ -43,7 +46,11 @@ def test_a_scheduled_run_requeues_and_emits_its_figures(
     assert figures["Requeued"] == 1 and figures["ObjectsWithoutRecord"] == 1
     assert len(queues.bodies()) == 1
     # And the figures went out as CloudWatch metrics (EMF) in the namespace the alarms read
-    out = capfd.readouterr().out
-    assert '"Namespace": "receiptlake"' in out or '"Namespace":"receiptlake"' in out
-    for name in ("StuckReceipts", "ObjectsWithoutRecord", "RecordsWithoutObject", "ReceiptsChecked"):
-        assert f'"{name}"' in out
+    (emf,) = (json.loads(line) for line in capfd.readouterr().out.splitlines() if '"_aws"' in line)
+    (directive,) = emf["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "receiptlake"
+    assert sorted(directive["Dimensions"][0]) == ["environment", "service"]
+    assert (emf["service"], emf["environment"]) == ("reconcile", "dev")
+    names = {m["Name"] for m in directive["Metrics"]}
+    assert {"StuckReceipts", "ObjectsWithoutRecord", "RecordsWithoutObject", "ReceiptsChecked"} <= names
+    assert emf["Requeued"] == [1.0]
