@@ -28,6 +28,10 @@ STATE_KEY = "etl/state.json"
 RUNS_PREFIX = "etl/runs/"
 TOMBSTONES_PREFIX = "tombstones/"
 ATHENA_RESULTS_PREFIX = "athena-results/"
+GLUE_TEMP_PREFIX = "glue-temp/"
+# Days the working prefixes are kept (the storage stack's lifecycle rules): an export is
+# read once by the run that asked for it; quarantined records wait for a person.
+EXPIRY_DAYS = {EXPORTS_PREFIX: 7, GLUE_TEMP_PREFIX: 7, ATHENA_RESULTS_PREFIX: 30, QUARANTINE_PREFIX: 90}
 METRICS_NAMESPACE = "receiptlake/etl"
 
 # Money is decimal(12,2): up to 9,999,999,999.99 in any currency (IDR and KRW totals run

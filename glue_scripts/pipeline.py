@@ -24,10 +24,11 @@ from pyspark.sql import functions as F
 from glue_scripts import lake_schema as lake
 from glue_scripts import quality
 from glue_scripts.export_manifest import ExportError, ExportManifest, read_manifest
-from glue_scripts.items import export_lines, merge_snapshot
+from glue_scripts.items import MALFORMED_LINE, export_lines, merge_snapshot
 from glue_scripts.metrics import Metric, MetricsPublisher
 from glue_scripts.store import LakeStore
 from glue_scripts.transforms import (
+    FLAGS,
     drop_erased,
     latest_versions,
     line_items_of,
@@ -143,8 +144,68 @@ def _file_shortfalls(
     return partial
 
 
-def _count_by(frame: DataFrame, column: str) -> dict[str, int]:
-    return {str(row[0]): int(row[1]) for row in frame.groupBy(column).count().collect()}
+def _count_by(frame: DataFrame, column: str) -> dict[str | None, int]:
+    return {row[0]: int(row[1]) for row in frame.groupBy(column).count().collect()}
+
+
+def _line_counts(changes: DataFrame) -> tuple[dict[str, int], int]:
+    """Lines read per data file, and how many of all were unusable: one pass."""
+    per_file: dict[str, int] = {}
+    bad = 0
+    grouped = changes.groupBy("source_file").agg(
+        F.count(F.lit(1)).alias("lines"), F.count("error").alias("bad")
+    )
+    for row in grouped.collect():
+        per_file[str(row["source_file"])] = int(row["lines"])
+        bad += int(row["bad"])
+    return per_file, bad
+
+
+_KEYS_MISSING = " OR ".join(f"{k} IS NULL" for k in ("receipt_id", "user_id", "year", "month"))
+
+
+def _receipt_stats(receipts: DataFrame) -> dict[str, int]:
+    """Everything the checks and the report need of the receipts table: one pass."""
+    total = F.col("total")
+    flag_counts = [
+        F.sum(F.array_contains("quality_flags", flag).cast("int")).alias(f"flag_{flag}") for flag in FLAGS
+    ]
+    row = receipts.agg(
+        F.count(F.lit(1)).alias("rows"),
+        F.countDistinct("user_id", "receipt_id").alias("distinct"),
+        F.sum("line_item_count").alias("listed_items"),
+        F.sum(((total < 0) & ~F.col("is_refund")).cast("int")).alias("unflagged_negative"),
+        F.sum((F.col("is_refund") & ~F.coalesce(total < 0, F.lit(False))).cast("int")).alias(
+            "refunds_not_negative"
+        ),
+        F.sum(F.expr(_KEYS_MISSING).cast("int")).alias("missing_keys"),
+        *flag_counts,
+    ).first()
+    assert row is not None  # an aggregation without grouping always has one row
+    return {key: int(value or 0) for key, value in row.asDict().items()}
+
+
+def _key_stats(frame: DataFrame) -> dict[str, int]:
+    row = frame.agg(
+        F.count(F.lit(1)).alias("rows"), F.sum(F.expr(_KEYS_MISSING).cast("int")).alias("missing_keys")
+    ).first()
+    assert row is not None
+    return {key: int(value or 0) for key, value in row.asDict().items()}
+
+
+def _erased_receipts(latest: DataFrame, erased: DataFrame) -> int:
+    return latest.join(F.broadcast(erased), "user_id", "left_semi").count()
+
+
+def _leaked(tables: dict[str, DataFrame], erased: DataFrame) -> dict[str, int]:
+    """Rows of erased users left in the new tables (there must be none): one pass."""
+    users = None
+    for name, frame in tables.items():
+        tagged = frame.select("user_id", F.lit(name).alias("table"))
+        users = tagged if users is None else users.unionByName(tagged)
+    assert users is not None
+    found = _count_by(users.join(F.broadcast(erased), "user_id", "left_semi"), "table")
+    return {name: found.get(name, 0) for name in tables}
 
 
 def _files_under(spark: SparkSession, uri: str) -> int:
@@ -208,41 +269,42 @@ def run_etl(
 
     lines, _ = _read_lines(spark, store, manifest)
     changes = export_lines(lines, manifest.time_micros).persist(StorageLevel.MEMORY_AND_DISK)
-    per_file = _count_by(changes, "source_file") if manifest.files else {}
+    per_file, bad_n = _line_counts(changes)
     partial = _file_shortfalls(store, manifest, per_file, report)
     report.export["lines_read"] = sum(per_file.values())
     report.export["partial"] = partial
+    _add(report.quarantined, MALFORMED_LINE, bad_n)
     bad_lines = changes.where(F.col("error").isNotNull())
-    _add(report.quarantined, "malformed_line", bad_lines.count())
     good_lines = changes.where(F.col("error").isNull())
     # The same key twice in one export (a retried write, an overlapping incremental): the
     # latest image is kept; how many lines that collapsed is reported.
-    report.export["duplicate_lines"] = good_lines.count() - good_lines.select("pk", "sk").distinct().count()
+    distinct_keys = good_lines.select("pk", "sk").distinct().count()
+    report.export["duplicate_lines"] = report.export["lines_read"] - bad_n - distinct_keys
 
     previous = spark.read.schema(SNAPSHOT_SCHEMA).parquet(store.uri(previous_key)) if previous_key else None
     snapshot = merge_snapshot(previous, changes, keep_unlisted=manifest.incremental or partial).persist(
         StorageLevel.MEMORY_AND_DISK
     )
-    report.source["items"] = snapshot.count()
 
     parsed = parse_receipts(snapshot).persist(StorageLevel.MEMORY_AND_DISK)
-    report.source["receipts"] = parsed.count()
-    for reason, n in _count_by(parsed.where(F.col("_problem").isNotNull()), "_problem").items():
-        _add(report.quarantined, reason, n)
-    usable = parsed.where(F.col("_problem").isNull())
-    latest = latest_versions(usable)
+    problems = _count_by(parsed, "_problem")
+    report.source["receipts"] = sum(problems.values())
+    quarantined_receipts = 0
+    for reason, n in problems.items():
+        if reason is not None:
+            _add(report.quarantined, reason, n)
+            quarantined_receipts += n
+    usable_n = report.source["receipts"] - quarantined_receipts
+    latest = latest_versions(parsed.where(F.col("_problem").isNull()))
     kept = drop_erased(latest, erased).persist(StorageLevel.MEMORY_AND_DISK)
-    usable_n, latest_n, kept_n = usable.count(), latest.count(), kept.count()
-    report.superseded = usable_n - latest_n
-    report.erased = {"users": len(erased_list), "receipts": latest_n - kept_n}
-    flags = kept.select(F.explode("quality_flags").alias("flag"))
-    report.flagged = _count_by(flags, "flag")
 
     corrections_all = parse_corrections(snapshot)
+    correction_problems = _count_by(corrections_all, "_problem")
+    report.source["corrections"] = sum(correction_problems.values())
+    for reason, n in correction_problems.items():
+        if reason is not None:
+            _add(report.quarantined, f"correction_{reason}", n)
     corrections_ok = corrections_all.where(F.col("_problem").isNull())
-    for reason, n in _count_by(corrections_all.where(F.col("_problem").isNotNull()), "_problem").items():
-        _add(report.quarantined, f"correction_{reason}", n)
-    report.source["corrections"] = corrections_all.count()
 
     tables = {
         lake.RECEIPTS.name: to_contract(kept, lake.RECEIPTS),
@@ -250,23 +312,29 @@ def run_etl(
         lake.CORRECTIONS.name: to_contract(drop_erased(corrections_ok, erased), lake.CORRECTIONS),
     }
     tables = {name: frame.persist(StorageLevel.MEMORY_AND_DISK) for name, frame in tables.items()}
-    rows = {name: frame.count() for name, frame in tables.items()}
-    quarantined_receipts = report.source["receipts"] - usable_n
+    stats = _receipt_stats(tables["receipts"])
+    item_stats = _key_stats(tables["line_items"])
+    rows = {
+        "receipts": stats["rows"],
+        "line_items": item_stats["rows"],
+        "corrections": tables["corrections"].count(),
+    }
+    report.flagged = {flag: stats[f"flag_{flag}"] for flag in FLAGS if stats[f"flag_{flag}"]}
+    erased_n = _erased_receipts(latest, erased) if erased_list else 0
+    report.superseded = usable_n - rows["receipts"] - erased_n
+    report.erased = {"users": len(erased_list), "receipts": erased_n}
 
     checks = [
         quality.receipts_reconcile(
-            report.source["receipts"],
-            rows["receipts"],
-            quarantined_receipts,
-            report.superseded,
-            report.erased["receipts"],
+            report.source["receipts"], rows["receipts"], quarantined_receipts, report.superseded, erased_n
         ),
-        quality.line_items_reconcile(tables["receipts"], rows["line_items"]),
-        quality.refunds_only_negative(tables["receipts"]),
-        quality.unique_receipts(tables["receipts"], rows["receipts"]),
-        quality.no_erased_users(tables, erased),
-        *(quality.schema_check(lake.TABLES_BY_NAME[n], f) for n, f in tables.items()),
-        *(quality.keys_present(lake.TABLES_BY_NAME[n], f) for n, f in tables.items() if n != "corrections"),
+        quality.line_items_reconcile(stats["listed_items"], rows["line_items"]),
+        quality.refunds_only_negative(stats["unflagged_negative"], stats["refunds_not_negative"]),
+        quality.unique_receipts(rows["receipts"], stats["distinct"]),
+        quality.no_erased_users(_leaked(tables, erased) if erased_list else {}),
+        *(quality.schema_check(lake.TABLES_BY_NAME[n], f.schema) for n, f in tables.items()),
+        quality.keys_present("receipts", stats["missing_keys"]),
+        quality.keys_present("line_items", item_stats["missing_keys"]),
     ]
     report.checks = [c.as_dict() for c in checks]
     failed = quality.failures(checks)
@@ -306,6 +374,7 @@ def run_etl(
             "run_id": run_id,
         }
         store.write_text(lake.STATE_KEY, json.dumps(state, indent=1))
+        _drop_older_snapshots(store, snapshot_key)
     report.succeeded = not failed
     report.duration_seconds = round(time.monotonic() - started, 3)
     store.write_text(f"{lake.RUNS_PREFIX}{run_id}.json", report.as_json())
@@ -317,6 +386,16 @@ def run_etl(
             "lake not updated, quality checks failed: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)
         )
     return report
+
+
+def _drop_older_snapshots(store: LakeStore, current: str) -> None:
+    """Only the snapshot the state names is ever read again."""
+    runs = {
+        f"{lake.STAGING_ITEMS_PREFIX}{key[len(lake.STAGING_ITEMS_PREFIX) :].split('/', 1)[0]}/"
+        for key in store.list_keys(lake.STAGING_ITEMS_PREFIX)
+    }
+    for prefix in sorted(runs - {current}):
+        store.delete_prefix(prefix)
 
 
 def tombstoned_users(store: LakeStore) -> list[str]:

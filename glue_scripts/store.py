@@ -6,6 +6,7 @@ this interface; Spark reads and writes the data itself at ``uri(key)``.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -18,6 +19,8 @@ class LakeStore(Protocol):
     def write_text(self, key: str, text: str) -> None: ...
 
     def list_keys(self, prefix: str) -> list[str]: ...
+
+    def delete_prefix(self, prefix: str) -> None: ...
 
 
 class LocalStore:
@@ -49,6 +52,9 @@ class LocalStore:
         keys = (p.relative_to(self.root).as_posix() for p in folder.rglob("*") if p.is_file())
         return sorted(k for k in keys if k.startswith(prefix))
 
+    def delete_prefix(self, prefix: str) -> None:
+        shutil.rmtree(self.root / prefix, ignore_errors=True)
+
 
 class S3Store:
     """The lake bucket, through boto3 (Glue's own)."""
@@ -76,3 +82,9 @@ class S3Store:
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
             keys.extend(obj["Key"] for obj in page.get("Contents", []))
         return keys
+
+    def delete_prefix(self, prefix: str) -> None:
+        keys = self.list_keys(prefix)
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[start : start + 1000]]
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})

@@ -9,6 +9,8 @@ be used but is odd keeps its place with ``quality_flags`` (counted too).
 
 from __future__ import annotations
 
+import re
+
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -296,8 +298,26 @@ def parse_corrections(snapshot: DataFrame) -> DataFrame:
 
 
 # ---- the contract ---------------------------------------------------------------------
+_SIMPLE_TYPES: dict[str, T.DataType] = {
+    "string": T.StringType(),
+    "boolean": T.BooleanType(),
+    "int": T.IntegerType(),
+    "bigint": T.LongType(),
+    "double": T.DoubleType(),
+    "date": T.DateType(),
+    "timestamp": T.TimestampType(),
+}
+
+
 def spark_type(hive_type: str) -> T.DataType:
-    return T._parse_datatype_string(hive_type)
+    """A contract type (Glue/Hive spelling) as Spark's, without a running session."""
+    if hive_type in _SIMPLE_TYPES:
+        return _SIMPLE_TYPES[hive_type]
+    if decimal := re.fullmatch(r"decimal\((\d+),(\d+)\)", hive_type):
+        return T.DecimalType(int(decimal[1]), int(decimal[2]))
+    if element := re.fullmatch(r"array<(.+)>", hive_type):
+        return T.ArrayType(spark_type(element[1]))
+    raise ValueError(f"no Spark type for the contract type {hive_type!r}")
 
 
 def to_contract(rows: DataFrame, table: lake.Table) -> DataFrame:

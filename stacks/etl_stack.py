@@ -52,7 +52,7 @@ ATHENA_ENGINE_VERSION = "Athena engine version 3"
 GB = 1024**3
 
 # Lake prefixes the job reads and writes (lake_schema documents the layout).
-GLUE_TEMP_PREFIX = "glue-temp/"
+GLUE_TEMP_PREFIX = lake_schema.GLUE_TEMP_PREFIX
 STAGING_PREFIX = lake_schema.STAGING_ITEMS_PREFIX.split("/")[0] + "/"  # staging/
 ETL_PREFIX = lake_schema.STATE_KEY.split("/")[0] + "/"  # etl/ (state.json and runs/)
 READ_WRITE_PREFIXES = (
@@ -140,13 +140,10 @@ class EtlStack(Stack):
         table: dynamodb.ITable,
         key: kms.IKey,
         lake_bucket: s3.IBucket,
-        access_logs_bucket: s3.IBucket,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
         self.config = config
-        # Kept for symmetry with the other layers: the lake bucket already logs its access.
-        self.access_logs_bucket = access_logs_bucket
         self.database_name = lake_schema.database_name(config.name)
         self.job_name = f"receiptlake-{config.name}-etl"
 

@@ -56,7 +56,6 @@ class ReceiptlakeStage(Stage):
             table=storage.table,
             key=storage.key,
             lake_bucket=storage.lake_bucket,
-            access_logs_bucket=storage.access_logs_bucket,
         )
         # CloudFront's web ACL must live in us-east-1: a small edge stack there, read by
         # the hosting stack through a cross-region reference. None where WAF is off.

@@ -11,6 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from glue_scripts import lake_schema
 from lambda_src.common import keys
 from stacks.config import EnvConfig
 from stacks.nag import acknowledge, skip_checkov
@@ -175,7 +176,15 @@ class StorageStack(Stack):
                             transition_after=Duration.days(config.raw_zone_glacier_days),
                         ),
                     ],
-                )
+                ),
+                *(
+                    s3.LifecycleRule(
+                        id=f"etl-{prefix.strip('/').replace('/', '-')}-expires",
+                        prefix=prefix,
+                        expiration=Duration.days(days),
+                    )
+                    for prefix, days in lake_schema.EXPIRY_DAYS.items()
+                ),
             ],
         )
         self.models_bucket = secure_bucket(

@@ -83,17 +83,12 @@ def read_table(state_dir: Path) -> TableSource:
     return TableSource(items, _tombstone_users(keys), f"saved local state in {state_dir}")
 
 
-def prune(lake_dir: Path, keep_export: str, keep_snapshot: str) -> None:
-    """Earlier exports and snapshots are of no further use locally (in AWS a lifecycle
-    rule expires them)."""
+def prune_exports(lake_dir: Path, keep_export: str) -> None:
+    """Earlier exports are of no further use locally (in AWS a lifecycle rule expires them)."""
     exports = lake_dir / lake.EXPORTS_PREFIX / "AWSDynamoDB"
     keep_id = keep_export.split("/")[-2]
     for folder in exports.iterdir() if exports.is_dir() else []:
         if folder.name != keep_id:
-            shutil.rmtree(folder, ignore_errors=True)
-    snapshots = lake_dir / lake.STAGING_ITEMS_PREFIX
-    for folder in snapshots.iterdir() if snapshots.is_dir() else []:
-        if f"{lake.STAGING_ITEMS_PREFIX}{folder.name}/" != keep_snapshot:
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -113,5 +108,5 @@ def run_local_etl(
         erased_users=source.erased_users,
         publisher=RecordingPublisher(),
     )
-    prune(lake_dir, summary_key, report.snapshot)
+    prune_exports(lake_dir, summary_key)
     return report, source

@@ -300,3 +300,19 @@ def test_config_rejects_bad_etl_settings(field: str, value: object) -> None:
     broken = {**environments, "dev": {**environments["dev"], field: value}}
     with pytest.raises(ConfigError, match=field):
         load_config(broken, "dev")
+
+
+def test_the_lakes_working_prefixes_expire(synth: SynthResult) -> None:
+    buckets = synth.template("prod", "storage").find_resources("AWS::S3::Bucket")
+    rules = [
+        rule
+        for bucket in buckets.values()
+        for rule in bucket["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
+    ]
+    expiring = {
+        r["Prefix"]: r["ExpirationInDays"] for r in rules if r.get("Prefix") and "ExpirationInDays" in r
+    }
+    for prefix, days in lake_schema.EXPIRY_DAYS.items():
+        assert expiring[prefix] == days
+    assert lake_schema.STAGING_ITEMS_PREFIX not in expiring  # the job prunes its snapshots itself
+    assert lake_schema.CURATED_PREFIX not in expiring

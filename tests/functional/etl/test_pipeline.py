@@ -210,3 +210,36 @@ def test_a_truncated_data_file_loses_nothing_from_the_lake(first_run: Run, spark
     assert any("lines readable" in p for p in report.problems)
     # Receipts the cut file held stay as the previous run had them.
     assert set(before) <= set(first_run.receipts())
+
+
+def test_a_failed_check_stops_the_run_loudly_and_leaves_the_lake(
+    first_run: Run, spark: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import glue_scripts.pipeline as pipeline
+    from glue_scripts.quality import QualityError
+
+    # Given a job that would lose line items (a bug, not bad input)
+    real = pipeline.line_items_of
+    monkeypatch.setattr(pipeline, "line_items_of", lambda receipts: real(receipts).where("line_number > 1"))
+    before = first_run.table("line_items")
+    state_before = (first_run.lake_dir / lake.STATE_KEY).read_text()
+    scenario = build()
+    summary_key = write_export(first_run.lake_dir, scenario.items, when=EXPORTED_AT + timedelta(days=2))
+    publisher = RecordingPublisher()
+
+    # When it runs, Then it fails naming the check, emits the violation, and writes nothing
+    with pytest.raises(QualityError, match="line_items_reconcile"):
+        run_etl(
+            spark,
+            LocalStore(first_run.lake_dir),
+            summary_key,
+            erased_users=scenario.erased_users,
+            publisher=publisher,
+        )
+    assert publisher.value(lake.METRIC_JOB_SUCCEEDED) == 0.0
+    assert publisher.value(lake.METRIC_QUALITY_VIOLATIONS, Check="line_items_reconcile") == 1.0
+    assert len(first_run.table("line_items")) == len(before)
+    assert (first_run.lake_dir / lake.STATE_KEY).read_text() == state_before
+    reports = [json.loads(p.read_text()) for p in (first_run.lake_dir / lake.RUNS_PREFIX).glob("*.json")]
+    failed = [r for r in reports if not r["succeeded"]]
+    assert len(failed) == 1 and failed[0]["tables"] == {}

@@ -64,3 +64,25 @@ def test_local_store_round_trip_and_listing(tmp_path: Path) -> None:
     assert store.list_keys("nothing/") == []
     assert store.uri("curated/receipts/").endswith("/curated/receipts/")
     assert "%3D" not in store.uri("staging/items/run=1/")
+
+
+def test_s3_store_round_trip_listing_and_delete(aws_credentials: None) -> None:
+    import boto3
+    from moto import mock_aws
+
+    from glue_scripts.store import S3Store
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="eu-west-1")
+        s3.create_bucket(Bucket="lake", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        store = S3Store("lake", s3)
+        for n in range(3):
+            store.write_text(f"staging/items/run={n}/part.parquet", "x")
+        assert store.read_text("staging/items/run=0/part.parquet") == "x"
+        assert store.read_text("etl/state.json") is None
+        store.delete_prefix("staging/items/run=1/")
+        assert store.list_keys("staging/") == [
+            "staging/items/run=0/part.parquet",
+            "staging/items/run=2/part.parquet",
+        ]
+        assert store.uri("curated/receipts/") == "s3://lake/curated/receipts/"
