@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -119,7 +121,18 @@ def test_throttling_then_success(
     world: World, lambda_context: Any, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     slept: list[float] = []
-    monkeypatch.setattr("lambda_src.ingest.adapters.textract.time.sleep", slept.append)
+    real_sleep = time.sleep
+
+    def record(seconds: float) -> None:
+        # This patches time.sleep for the whole process: other threads call it too (py4j's
+        # finalizer, left by an earlier test's SparkSession, sleeps 1 s in a loop). Only the
+        # handler's own backoff, on this thread, counts.
+        if threading.current_thread() is threading.main_thread():
+            slept.append(seconds)
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr("lambda_src.ingest.adapters.textract.time.sleep", record)
     key = world.pending("user-1", "receipt-1")
     world.upload(key, RECEIPT_JPG)
     world.stubber.add_client_error("analyze_expense", "ThrottlingException", http_status_code=400)
