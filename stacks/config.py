@@ -25,6 +25,42 @@ class ConfigError(ValueError):
     """The chosen environment or its settings are wrong; the message says how to fix it."""
 
 
+class MonitoringConfig(BaseModel):
+    """Alarm thresholds and the reconciliation schedule of one environment.
+
+    Periods are five minutes unless a field says otherwise; an alarm fires after
+    ``datapoints_to_alarm`` breaching periods out of ``evaluation_periods``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    period_minutes: int = Field(default=5, ge=1, le=60)
+    evaluation_periods: int = Field(default=3, ge=1, le=24)
+    datapoints_to_alarm: int = Field(default=2, ge=1, le=24)
+    # Ingest
+    dlq_messages: int = Field(default=1, ge=1)
+    queue_oldest_message_seconds: int = Field(default=900, ge=60)
+    ingest_error_rate_percent: float = Field(default=5, gt=0, le=100)
+    ingest_failed_receipts: int = Field(default=10, ge=1)
+    upload_to_stored_p99_seconds: float = Field(default=120, gt=0)
+    textract_throttles: int = Field(default=20, ge=1)
+    # API (rates are judged only above min_requests, so a quiet night with one error is no page)
+    api_5xx_rate_percent: float = Field(default=2, gt=0, le=100)
+    api_p99_latency_ms: int = Field(default=3000, ge=100)
+    api_min_requests: int = Field(default=20, ge=1)
+    lambda_throttles: int = Field(default=1, ge=1)
+    dynamodb_throttles: int = Field(default=10, ge=1)
+    # Reconciliation: a receipt PENDING longer than this is stuck (re-queued once, then alarmed)
+    stuck_after_minutes: int = Field(default=60, ge=5)
+    reconcile_every_minutes: int = Field(default=15, ge=5, le=1440)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MonitoringConfig:
+        if self.datapoints_to_alarm > self.evaluation_periods:
+            raise ValueError("datapoints_to_alarm cannot exceed evaluation_periods")
+        return self
+
+
 class EnvConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -63,6 +99,7 @@ class EnvConfig(BaseModel):
     athena_bytes_scanned_cutoff_gb: int = Field(ge=1)
     training_schedule: str = Field(pattern=r"^cron\(.+\)$")
     tags: Mapping[str, str]
+    monitoring: MonitoringConfig = MonitoringConfig()
 
     @model_validator(mode="after")
     def _destroy_only_in_dev(self) -> EnvConfig:
@@ -72,6 +109,14 @@ class EnvConfig(BaseModel):
             raise ValueError("destroy_on_removal and deletion_protection contradict each other")
         if self.raw_zone_glacier_days <= self.raw_zone_infrequent_access_days:
             raise ValueError("raw_zone_glacier_days must come after raw_zone_infrequent_access_days")
+        # A message may legitimately be in flight for maxReceiveCount visibility timeouts of
+        # six function timeouts each (stacks/ingest_stack.py); only after that is it stuck.
+        in_flight_minutes = 5 * 6 * self.ingest_timeout_seconds / 60
+        if self.monitoring.stuck_after_minutes <= in_flight_minutes:
+            raise ValueError(
+                f"monitoring.stuck_after_minutes must exceed {in_flight_minutes:g}, the longest an "
+                "ingest message can still be retried"
+            )
         return self
 
     @property

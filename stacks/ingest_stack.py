@@ -254,6 +254,7 @@ class IngestStack(Stack):
                 "TEXTRACT_ROLE_ARN": self.textract_role.role_arn,
                 "POWERTOOLS_SERVICE_NAME": "ingest",
                 "POWERTOOLS_METRICS_NAMESPACE": "receiptlake",
+                "ENVIRONMENT": config.name,  # a metric dimension: environments may share an account
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
         )

@@ -13,6 +13,7 @@ from stacks.edge_stack import EDGE_REGION, EdgeStack
 from stacks.etl_stack import EtlStack
 from stacks.hosting_stack import HostingStack
 from stacks.ingest_stack import IngestStack
+from stacks.monitoring_stack import MonitoringStack, Watched
 from stacks.storage_stack import StorageStack
 
 
@@ -74,7 +75,24 @@ class ReceiptlakeStage(Stage):
             web_acl_arn=self.edge.web_acl_arn if self.edge else None,
             cross_region_references=self.edge is not None,
         )
-        # Layers still to land: training, monitoring.
+        # Last: it watches the layers above. Layer still to land: training.
+        self.monitoring = self._layer(
+            "monitoring",
+            MonitoringStack,
+            watched=Watched(
+                table=storage.table,
+                data_key=storage.key,
+                uploads_bucket=self.ingest.uploads_bucket,
+                ingest_function=self.ingest.function,
+                ingest_queue=self.ingest.queue,
+                ingest_dlq=self.ingest.dlq,
+                ingest_messages_key=self.ingest.messages_key,
+                api_function=self.api.function,
+                http_api=self.api.http_api,
+                distribution=self.hosting.distribution,
+                etl_job_name=self.etl.job_name,
+            ),
+        )
 
     def _layer(self, layer: str, stack_class: type, **props: Any) -> Any:
         stack = stack_class(

@@ -3,6 +3,7 @@ plain logic writes to (Powertools in Lambda, an in-memory recorder in tests and 
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Mapping
 from typing import Protocol
@@ -12,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 SERVICE = "ingest"
 NAMESPACE = "receiptlake"
+ENVIRONMENT_DIMENSION = "environment"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
@@ -25,7 +27,18 @@ class Telemetry(Protocol):
 
 
 class PowertoolsTelemetry:
-    """Metrics as CloudWatch EMF through Powertools (flushed by @metrics.log_metrics)."""
+    """Metrics as CloudWatch EMF through Powertools (flushed by @metrics.log_metrics).
+
+    With ``ENVIRONMENT`` set (the stack sets it), every metric also carries an
+    ``environment`` dimension: environments deployed to one account and region would
+    otherwise add up on each other's dashboards and alarms.
+    """
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        environment = (os.environ if environ is None else environ).get("ENVIRONMENT")
+        self.environment = {ENVIRONMENT_DIMENSION: environment} if environment else {}
+        if self.environment:
+            metrics.set_default_dimensions(**self.environment)
 
     def count(self, name: str, value: float = 1, *, dimensions: Mapping[str, str] | None = None) -> None:
         if not dimensions:
@@ -40,7 +53,7 @@ class PowertoolsTelemetry:
 
         with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE) as m:
             m.add_dimension(name="service", value=SERVICE)
-            for key, dim in dimensions.items():
+            for key, dim in {**self.environment, **dimensions}.items():
                 m.add_dimension(name=key, value=dim)
 
     def milliseconds(self, name: str, value: float) -> None:

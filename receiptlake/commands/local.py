@@ -61,6 +61,11 @@ def _up(args: argparse.Namespace) -> int:
     for user in platform.users:
         print(f"  sign in as {user.email}  password {user.password}", flush=True)
     print(f"  local AWS (moto) at {platform.aws.endpoint if platform.aws else '?'}", flush=True)
+    state = "" if args.state_dir == DEFAULT_STATE_DIR else f" --state-dir {args.state_dir}"
+    print(
+        f"  health (queues, receipts by status, stuck uploads): receiptlake ops summary --local{state}",
+        flush=True,
+    )
     print("Ctrl-C stops every part and saves the state.\n", flush=True)
     platform.serve()
     print("stopped; state saved.", flush=True)

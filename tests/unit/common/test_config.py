@@ -63,3 +63,25 @@ def test_prod_retains_and_protects_data() -> None:
     prod = load_config(ENVIRONMENTS, "prod", env={})
     assert prod.deletion_protection and not prod.destroy_on_removal
     assert prod.stack_name("storage") == "receiptlake-prod-storage"
+
+
+def test_every_environment_sets_its_alarm_thresholds() -> None:
+    for name, raw in ENVIRONMENTS.items():
+        assert "monitoring" in raw, name  # not left to the defaults
+        config = load_config(ENVIRONMENTS, name, env={})
+        assert config.monitoring.datapoints_to_alarm <= config.monitoring.evaluation_periods
+
+
+def test_stuck_after_must_outlast_the_ingest_retries() -> None:
+    broken = copy.deepcopy(ENVIRONMENTS)
+    # 5 deliveries x 6 x 60 s function timeout = 30 min in flight: 30 is too soon.
+    broken["prod"]["monitoring"]["stuck_after_minutes"] = 30
+    with pytest.raises(ConfigError, match="stuck_after_minutes must exceed 30"):
+        load_config(broken, "prod", env={})
+
+
+def test_unknown_monitoring_setting_is_refused() -> None:
+    broken = copy.deepcopy(ENVIRONMENTS)
+    broken["dev"]["monitoring"]["dlq_treshold"] = 1
+    with pytest.raises(ConfigError, match=r"dev.*monitoring\.dlq_treshold"):
+        load_config(broken, "dev", env={})

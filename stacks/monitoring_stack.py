@@ -1,0 +1,867 @@
+"""Monitoring layer: one CloudWatch dashboard per environment, alarms to an encrypted SNS
+topic, and the scheduled reconciliation of the receipts table with the uploads bucket.
+
+Every alarm's description names its section of docs/runbook.md (``RUNBOOK#slug``); the
+infra tests check that each section exists and that every metric named here in a custom
+namespace is one the code emits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from glue_scripts import lake_schema
+from stacks.bundling import ARCHITECTURE, RUNTIME, handler_path, python_lambda_code
+from stacks.config import EnvConfig
+from stacks.encryption import customer_key
+from stacks.nag import NO_VPC_REASON, acknowledge, acknowledge_wildcards, matching_patterns, skip_checkov
+from stacks.storage_stack import removal_policy
+
+RUNBOOK = "docs/runbook.md"
+APP_NAMESPACE = "receiptlake"  # ingest and reconcile (Powertools: dimensions service, environment)
+ETL_NAMESPACE = lake_schema.METRICS_NAMESPACE
+INGEST = "ingest"
+RECONCILE = "reconcile"
+UPLOADS_PREFIX = "uploads/"
+# CloudFront publishes its metrics in us-east-1 only, with Region=Global.
+CLOUDFRONT_METRICS_REGION = "us-east-1"
+RECONCILE_TIMEOUT = Duration.minutes(5)
+WIDTH = 24
+
+
+@dataclass(frozen=True)
+class Watched:
+    """What the monitoring layer watches, passed as objects where the stage wires it."""
+
+    table: dynamodb.ITable
+    data_key: kms.IKey
+    uploads_bucket: s3.IBucket
+    ingest_function: lambda_.IFunction
+    ingest_queue: sqs.IQueue
+    ingest_dlq: sqs.IQueue
+    ingest_messages_key: kms.IKey
+    api_function: lambda_.IFunction
+    http_api: apigw.IHttpApi
+    distribution: cloudfront.IDistribution | None = None
+    etl_job_name: str | None = None
+
+
+class MonitoringStack(Stack):
+    def __init__(
+        self, scope: Construct, id_: str, *, config: EnvConfig, watched: Watched, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, id_, **kwargs)
+        self.config = config
+        self.thresholds = config.monitoring
+        self.watched = watched
+        self.period = Duration.minutes(self.thresholds.period_minutes)
+        self.prefix = f"receiptlake-{config.name}"
+        # Ingest's dimensioned metrics (failures by reason, throttles by code), this environment's.
+        self.ingest_where = f"service = '{INGEST}' AND environment = '{config.name}'"
+        self.ingest_search = f'service="{INGEST}" environment="{config.name}"'
+
+        self.key = customer_key(
+            self,
+            "MonitoringKey",
+            config=config,
+            name="monitoring",
+            description="Encrypts the alarm topic, the reconciliation function's logs and its DLQ",
+            logs=True,
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy "*" means this key
+                # As AWS documents it for alarms to encrypted topics, without a source
+                # condition (not every call carries one); the topic policy below has it.
+            )
+        )
+        self.topic = sns.Topic(
+            self,
+            "AlarmTopic",
+            display_name=f"receiptlake {config.name} alarms",
+            master_key=self.key,
+            enforce_ssl=True,
+        )
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarms",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+            )
+        )
+        if config.alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        self.action = cw_actions.SnsAction(self.topic)
+
+        if watched.etl_job_name:
+            self._etl_job_state_changes(watched.etl_job_name)
+        self.reconcile_function = self._reconciliation(config)
+        self.alarms: list[cw.AlarmBase] = []
+        self._alarms()
+        self.dashboard = self._dashboard()
+
+        # What `receiptlake ops --env NAME` reads to find this environment's resources.
+        for name, value in (
+            ("TableName", watched.table.table_name),
+            ("UploadsBucketName", watched.uploads_bucket.bucket_name),
+            ("IngestQueueUrl", watched.ingest_queue.queue_url),
+            ("IngestDlqUrl", watched.ingest_dlq.queue_url),
+            ("ReconcileFunctionName", self.reconcile_function.function_name),
+            ("AlarmTopicArn", self.topic.topic_arn),
+        ):
+            CfnOutput(self, name, value=value)
+        CfnOutput(
+            self,
+            "DashboardUrl",
+            value=f"https://{self.region}.console.aws.amazon.com/cloudwatch/home?region={self.region}"
+            f"#dashboards:name={self.dashboard.dashboard_name}",
+        )
+
+    def _etl_job_state_changes(self, job_name: str) -> None:
+        """A Glue run that fails to start or is killed emits no JobSucceeded=0 of its own;
+        Glue's state-change events tell the topic either way."""
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowEventBridgeToPublish",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy "*" means this key
+            )
+        )
+
+        def field(name: str) -> str:
+            return events.EventField.from_path(f"$.detail.{name}")
+
+        self.etl_failures = events.Rule(
+            self,
+            "EtlJobFailures",
+            description="Tells the alarm topic when the ETL job's run fails, times out or errors",
+            event_pattern=events.EventPattern(
+                source=["aws.glue"],
+                detail_type=["Glue Job State Change"],
+                detail={"jobName": [job_name], "state": ["FAILED", "TIMEOUT", "ERROR"]},
+            ),
+        )
+        self.etl_failures.add_target(
+            targets.SnsTopic(
+                self.topic,
+                message=events.RuleTargetInput.from_text(
+                    f"receiptlake {self.config.name}: Glue job {field('jobName')} run {field('jobRunId')} "
+                    f"ended {field('state')}: {field('message')} Runbook: {RUNBOOK}#etl-job-failed"
+                ),
+            )
+        )
+
+    # ---- metrics ------------------------------------------------------------------------
+    def app_metric(self, name: str, statistic: str = "Sum", service: str = INGEST) -> cw.Metric:
+        return cw.Metric(
+            namespace=APP_NAMESPACE,
+            metric_name=name,
+            dimensions_map={"service": service, "environment": self.config.name},
+            statistic=statistic,
+            period=self.period,
+        )
+
+    def etl_metric(self, name: str, statistic: str, period: Duration) -> cw.Metric:
+        return cw.Metric(
+            namespace=ETL_NAMESPACE,
+            metric_name=name,
+            dimensions_map={"Environment": self.config.name},
+            statistic=statistic,
+            period=period,
+        )
+
+    def insights_sum(
+        self, namespace: str, name: str, dims: tuple[str, ...], where: str, label: str
+    ) -> cw.MathExpression:
+        """A metric's sum over every value of its extra dimensions (failures of any reason),
+        as a Metrics Insights query: alarms cannot use SEARCH, but they can use these."""
+        schema = ", ".join([f'"{namespace}"', *dims])
+        return cw.MathExpression(
+            # Metrics Insights over names fixed in this module, not SQL on any input.
+            expression=f"SELECT SUM({name}) FROM SCHEMA({schema}) WHERE {where}",  # noqa: S608
+            using_metrics={},
+            label=label,
+            period=self.period,
+        )
+
+    def search(
+        self,
+        namespace: str,
+        dims: tuple[str, ...],
+        name: str,
+        where: str,
+        label: str,
+        stat: str = "Sum",
+        period: Duration | None = None,
+    ) -> cw.MathExpression:
+        """One line per value of the extra dimension (failures by reason), for graphs."""
+        schema = ",".join([namespace, *dims])
+        period = period or self.period
+        return cw.MathExpression(
+            expression=(
+                f"SEARCH('{{{schema}}} MetricName=\"{name}\" {where}', '{stat}', {int(period.to_seconds())})"
+            ),
+            using_metrics={},
+            label=label,
+            period=period,
+        )
+
+    def _lambda(self, fn: lambda_.IFunction, name: str, statistic: str = "Sum") -> cw.Metric:
+        return fn.metric(name, statistic=statistic, period=self.period)
+
+    # ---- alarms -------------------------------------------------------------------------
+    def _alarm(
+        self,
+        slug: str,
+        meaning: str,
+        metric: cw.Metric | cw.MathExpression,
+        threshold: float,
+        *,
+        comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        missing: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING,
+        evaluation_periods: int | None = None,
+        datapoints_to_alarm: int | None = None,
+        notify: bool = True,
+    ) -> cw.Alarm:
+        alarm = metric.create_alarm(
+            self,
+            f"Alarm-{slug}",
+            alarm_name=f"{self.prefix}-{slug}",
+            alarm_description=f"{meaning} Runbook: {RUNBOOK}#{slug}",
+            threshold=threshold,
+            comparison_operator=comparison,
+            evaluation_periods=evaluation_periods or self.thresholds.evaluation_periods,
+            datapoints_to_alarm=datapoints_to_alarm or self.thresholds.datapoints_to_alarm,
+            treat_missing_data=missing,
+        )
+        if notify:
+            alarm.add_alarm_action(self.action)
+            alarm.add_ok_action(self.action)
+        else:
+            acknowledge(
+                alarm,
+                ["NIST.800.53.R5-CloudWatchAlarmAction"],
+                "Input of a composite alarm, which notifies the alarm topic: AWS advises no actions on "
+                "a composite's inputs so one incident pages once (tests/infra checks the composite).",
+            )
+        self.alarms.append(alarm)
+        return alarm
+
+    def _alarms(self) -> None:
+        t = self.thresholds
+        w = self.watched
+        self._alarm(
+            "ingest-dlq-not-empty",
+            "Ingest messages gave up after every retry and wait in the dead-letter queue; their "
+            "receipts may be stuck in PENDING.",
+            w.ingest_dlq.metric_approximate_number_of_messages_visible(
+                statistic="Maximum", period=self.period
+            ),
+            t.dlq_messages,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+        )
+        self._alarm(
+            "ingest-failed-receipts",
+            f"More than {t.ingest_failed_receipts} receipts per period ended FAILED.",
+            self.insights_sum(
+                APP_NAMESPACE, "Failed", ("environment", "reason", "service"), self.ingest_where, "Failed"
+            ),
+            t.ingest_failed_receipts,
+        )
+        self._alarm(
+            "ingest-slow",
+            f"p99 time from upload to stored receipt is above {t.upload_to_stored_p99_seconds:g} s.",
+            self.app_metric("UploadToStoredLatency", "p99"),
+            t.upload_to_stored_p99_seconds * 1000,
+            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        )
+        # Ingest is rate-limited to the Textract quota on purpose, so a backlog alone is load,
+        # not an incident; errors or throttles alone are retried. Both together page.
+        errors = self._alarm(
+            "ingest-errors",
+            f"More than {t.ingest_error_rate_percent:g}% of ingest invocations fail.",
+            cw.MathExpression(
+                expression="IF(invocations > 0, 100 * errors / invocations, 0)",
+                using_metrics={
+                    "errors": self._lambda(w.ingest_function, "Errors"),
+                    "invocations": self._lambda(w.ingest_function, "Invocations"),
+                },
+                label="Ingest error rate (%)",
+                period=self.period,
+            ),
+            t.ingest_error_rate_percent,
+            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            notify=False,
+        )
+        throttled = self._alarm(
+            "textract-throttled",
+            f"Textract throttled ingest more than {t.textract_throttles} times per period.",
+            self.insights_sum(
+                APP_NAMESPACE,
+                "TextractThrottles",
+                ("code", "environment", "service"),
+                self.ingest_where,
+                "Textract throttles",
+            ),
+            t.textract_throttles,
+            notify=False,
+        )
+        backlog = self._alarm(
+            "ingest-backlog",
+            f"The oldest upload in the ingest queue waits longer than {t.queue_oldest_message_seconds} s.",
+            w.ingest_queue.metric_approximate_age_of_oldest_message(statistic="Maximum", period=self.period),
+            t.queue_oldest_message_seconds,
+            notify=False,
+        )
+        degraded = cw.CompositeAlarm(
+            self,
+            "Alarm-ingest-degraded",
+            composite_alarm_name=f"{self.prefix}-ingest-degraded",
+            alarm_description=(
+                "Uploads pile up in the ingest queue while ingest fails or Textract throttles it. "
+                f"Runbook: {RUNBOOK}#ingest-degraded"
+            ),
+            alarm_rule=cw.AlarmRule.all_of(
+                cw.AlarmRule.from_alarm(backlog, cw.AlarmState.ALARM),
+                cw.AlarmRule.any_of(
+                    cw.AlarmRule.from_alarm(errors, cw.AlarmState.ALARM),
+                    cw.AlarmRule.from_alarm(throttled, cw.AlarmState.ALARM),
+                ),
+            ),
+        )
+        degraded.add_alarm_action(self.action)
+        degraded.add_ok_action(self.action)
+        self.alarms.append(degraded)
+
+        functions = {
+            "ingest": w.ingest_function,
+            "api": w.api_function,
+            "reconcile": self.reconcile_function,
+        }
+        self._alarm(
+            "lambda-throttled",
+            "A function hit its reserved concurrency and invocations were throttled.",
+            cw.MathExpression(
+                expression=" + ".join(f"FILL({n}, 0)" for n in functions),
+                using_metrics={n: self._lambda(fn, "Throttles") for n, fn in functions.items()},
+                label="Throttles (ingest + api + reconcile)",
+                period=self.period,
+            ),
+            t.lambda_throttles,
+        )
+
+        api = w.http_api
+        requests = api.metric_count(period=self.period, statistic="Sum")
+        # Rates only count above a minimum of traffic: one error among three requests at
+        # night is 33% and no incident.
+        self._alarm(
+            "api-5xx",
+            f"More than {t.api_5xx_rate_percent:g}% of API requests answer 5xx (with at least "
+            f"{t.api_min_requests} requests per period).",
+            cw.MathExpression(
+                expression=f"IF(requests >= {t.api_min_requests}, 100 * errors / requests, 0)",
+                using_metrics={
+                    "requests": requests,
+                    "errors": api.metric_server_error(period=self.period, statistic="Sum"),
+                },
+                label="API 5xx rate (%)",
+                period=self.period,
+            ),
+            t.api_5xx_rate_percent,
+            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        )
+        self._alarm(
+            "api-slow",
+            f"API p99 latency is above {t.api_p99_latency_ms} ms (with at least {t.api_min_requests} "
+            "requests per period).",
+            cw.MathExpression(
+                expression=f"IF(requests >= {t.api_min_requests}, p99, 0)",
+                using_metrics={
+                    "requests": requests,
+                    "p99": api.metric_latency(period=self.period, statistic="p99"),
+                },
+                label="API p99 latency (ms)",
+                period=self.period,
+            ),
+            t.api_p99_latency_ms,
+            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        )
+        self._alarm(
+            "dynamodb-throttled",
+            f"The receipts table throttled {t.dynamodb_throttles} or more requests per period.",
+            cw.MathExpression(
+                expression="FILL(reads, 0) + FILL(writes, 0)",
+                using_metrics={
+                    "reads": w.table.metric("ReadThrottleEvents", statistic="Sum", period=self.period),
+                    "writes": w.table.metric("WriteThrottleEvents", statistic="Sum", period=self.period),
+                },
+                label="Table throttle events",
+                period=self.period,
+            ),
+            t.dynamodb_throttles,
+        )
+
+        # Reconciliation figures: one datapoint per run.
+        self._alarm(
+            "receipts-stuck",
+            f"Receipts are still PENDING {t.stuck_after_minutes} min after being re-queued once.",
+            self.app_metric("StuckReceipts", "Maximum", RECONCILE),
+            1,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+        )
+        self._alarm(
+            "objects-without-record",
+            "Uploaded objects have no receipt record: a receipt was lost, or a delete left its image.",
+            self.app_metric("ObjectsWithoutRecord", "Maximum", RECONCILE),
+            1,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+        )
+        self._alarm(
+            "records-without-object",
+            "Finished receipts (PROCESSED or NEEDS_REVIEW) whose uploaded image is gone.",
+            self.app_metric("RecordsWithoutObject", "Maximum", RECONCILE),
+            1,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+        )
+        self._alarm(
+            "reconcile-not-reporting",
+            "The reconciliation function reported no run for two of its schedule periods (it "
+            "fails, or is not scheduled): data loss would go unseen.",
+            cw.Metric(
+                namespace=APP_NAMESPACE,
+                metric_name="ReceiptsChecked",
+                dimensions_map={"service": RECONCILE, "environment": self.config.name},
+                statistic="SampleCount",
+                period=Duration.minutes(2 * t.reconcile_every_minutes),
+            ),
+            1,
+            comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+            missing=cw.TreatMissingData.BREACHING,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+        )
+
+        # ETL (glue_scripts/lake_schema.py names the metrics the job emits).
+        day = Duration.days(1)
+        self._alarm(
+            "etl-job-failed",
+            "The nightly ETL job reported failure: the lake is not up to date.",
+            self.etl_metric(lake_schema.METRIC_JOB_SUCCEEDED, "Minimum", day),
+            1,
+            comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+        )
+        self._alarm(
+            "etl-quality-violations",
+            "The ETL job's data quality checks found violations in the curated tables.",
+            # The job emits the total per run with the Environment dimension only (and one
+            # per failed check with Check as well, graphed on the dashboard). A day's period
+            # keeps the alarm up until the next night's run.
+            self.etl_metric(lake_schema.METRIC_QUALITY_VIOLATIONS, "Maximum", day),
+            1,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+        )
+
+    # ---- dashboard ----------------------------------------------------------------------
+    def _graph(
+        self, title: str, left: list[cw.IMetric], right: list[cw.IMetric] | None = None, width: int = 8
+    ) -> cw.GraphWidget:
+        return cw.GraphWidget(
+            title=title, left=left, right=right or [], width=width, height=6, period=self.period
+        )
+
+    def _dashboard(self) -> cw.Dashboard:
+        w = self.watched
+        m = self.app_metric
+        dashboard = cw.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"{self.prefix}-health",
+            default_interval=Duration.hours(6),
+        )
+        dashboard.add_widgets(
+            cw.TextWidget(
+                markdown=(
+                    f"# receiptlake {self.config.name}\n"
+                    f"Receipts flow: upload → ingest queue → ingest Lambda (Textract) → table. "
+                    f"Each alarm's description names its section of `{RUNBOOK}`."
+                ),
+                width=WIDTH,
+                height=2,
+            ),
+            cw.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=WIDTH, height=3),
+        )
+        failed_by_reason = self.search(
+            APP_NAMESPACE, ("environment", "reason", "service"), "Failed", self.ingest_search, ""
+        )
+        dashboard.add_widgets(
+            cw.TextWidget(markdown="## Ingest", width=WIDTH, height=1),
+            self._graph(
+                "Throughput (receipts per period)",
+                [m("Processed"), m("NeedsReview"), m("Quarantined"), m("Duplicates")],
+            ),
+            self._graph(
+                "Upload → stored latency (ms)",
+                [m("UploadToStoredLatency", "p50"), m("UploadToStoredLatency", "p99")],
+            ),
+            self._graph(
+                "Textract latency (ms) and throttles",
+                [m("TextractLatency", "p50"), m("TextractLatency", "p99")],
+                [
+                    self.search(
+                        APP_NAMESPACE,
+                        ("code", "environment", "service"),
+                        "TextractThrottles",
+                        self.ingest_search,
+                        "",
+                    )
+                ],
+            ),
+            self._graph("Failures by reason", [failed_by_reason]),
+            self._graph(
+                "NEEDS_REVIEW rate (%)",
+                [
+                    cw.MathExpression(
+                        expression="IF(done > 0, 100 * review / done, 0)",
+                        using_metrics={
+                            "review": m("NeedsReview"),
+                            "done": cw.MathExpression(
+                                expression="FILL(processed, 0) + FILL(needsreview, 0)",
+                                using_metrics={"processed": m("Processed"), "needsreview": m("NeedsReview")},
+                                period=self.period,
+                            ),
+                        },
+                        label="NEEDS_REVIEW %",
+                        period=self.period,
+                    )
+                ],
+            ),
+            self._graph("Quarantined keys", [m("Quarantined"), m("UnrecognizedMessages")]),
+            self._graph(
+                "Queue depth",
+                [
+                    w.ingest_queue.metric_approximate_number_of_messages_visible(
+                        label="ingest visible", period=self.period
+                    ),
+                    w.ingest_dlq.metric_approximate_number_of_messages_visible(
+                        label="DLQ visible", period=self.period
+                    ),
+                ],
+            ),
+            self._graph(
+                "Oldest message age (s)",
+                [
+                    w.ingest_queue.metric_approximate_age_of_oldest_message(
+                        label="ingest", period=self.period
+                    ),
+                    w.ingest_dlq.metric_approximate_age_of_oldest_message(label="DLQ", period=self.period),
+                ],
+            ),
+            self._graph("Async (multi-page) jobs", [m("AsyncJobsStarted")]),
+        )
+        api = w.http_api
+        dashboard.add_widgets(
+            cw.TextWidget(markdown="## API", width=WIDTH, height=1),
+            self._graph(
+                "Requests, 4xx, 5xx",
+                [
+                    api.metric_count(period=self.period, statistic="Sum", label="requests"),
+                    api.metric_client_error(period=self.period, statistic="Sum", label="4xx"),
+                    api.metric_server_error(period=self.period, statistic="Sum", label="5xx"),
+                ],
+            ),
+            self._graph(
+                "Latency (ms)",
+                [
+                    api.metric_latency(period=self.period, statistic="p50", label="p50"),
+                    api.metric_latency(period=self.period, statistic="p99", label="p99"),
+                ],
+            ),
+            self._graph(
+                "DynamoDB throttles and system errors",
+                [
+                    w.table.metric("ReadThrottleEvents", statistic="Sum", period=self.period),
+                    w.table.metric("WriteThrottleEvents", statistic="Sum", period=self.period),
+                    w.table.metric("SystemErrors", statistic="Sum", period=self.period),
+                ],
+            ),
+        )
+        functions = {"ingest": w.ingest_function, "api": w.api_function, "reconcile": self.reconcile_function}
+        dashboard.add_widgets(
+            cw.TextWidget(markdown="## Lambda", width=WIDTH, height=1),
+            self._graph("Errors", [self._lambda(fn, "Errors").with_(label=n) for n, fn in functions.items()]),
+            self._graph(
+                "Throttles", [self._lambda(fn, "Throttles").with_(label=n) for n, fn in functions.items()]
+            ),
+            self._graph(
+                "Concurrent executions (max)",
+                [
+                    self._lambda(fn, "ConcurrentExecutions", "Maximum").with_(label=n)
+                    for n, fn in functions.items()
+                ],
+            ),
+        )
+        rc = RECONCILE
+        dashboard.add_widgets(
+            cw.TextWidget(markdown="## Reconciliation (table ↔ uploads bucket)", width=WIDTH, height=1),
+            self._graph(
+                "Stuck and re-queued receipts",
+                [
+                    m("StuckReceipts", "Maximum", rc),
+                    m("Requeued", "Sum", rc),
+                    m("AbandonedUploads", "Maximum", rc),
+                ],
+            ),
+            self._graph(
+                "Data mismatches",
+                [m("ObjectsWithoutRecord", "Maximum", rc), m("RecordsWithoutObject", "Maximum", rc)],
+            ),
+            self._graph(
+                "Checked per run", [m("ReceiptsChecked", "Maximum", rc), m("ObjectsChecked", "Maximum", rc)]
+            ),
+        )
+        day = Duration.days(1)
+        dashboard.add_widgets(
+            cw.TextWidget(markdown="## ETL (Glue job, daily)", width=WIDTH, height=1),
+            self._graph(
+                "Job succeeded (1) / failed (0), duration (s)",
+                [self.etl_metric(lake_schema.METRIC_JOB_SUCCEEDED, "Minimum", day)],
+                [self.etl_metric(lake_schema.METRIC_DURATION, "Maximum", day)],
+            ),
+            self._graph(
+                "Rows written by table",
+                [
+                    self.search(
+                        ETL_NAMESPACE,
+                        ("Environment", "Table"),
+                        lake_schema.METRIC_ROWS_WRITTEN,
+                        f'Environment="{self.config.name}"',
+                        "",
+                        period=day,
+                    )
+                ],
+            ),
+            self._graph(
+                "Quality violations and quarantined records",
+                [
+                    self.search(
+                        ETL_NAMESPACE,
+                        ("Check", "Environment"),
+                        lake_schema.METRIC_QUALITY_VIOLATIONS,
+                        f'Environment="{self.config.name}"',
+                        "",
+                        period=day,
+                    ),
+                    self.search(
+                        ETL_NAMESPACE,
+                        ("Environment", "Reason"),
+                        lake_schema.METRIC_QUARANTINED,
+                        f'Environment="{self.config.name}"',
+                        "",
+                        period=day,
+                    ),
+                ],
+            ),
+        )
+        edge: list[cw.IWidget] = [
+            cw.TextWidget(
+                markdown=(
+                    "## Training\nThe training layer has not landed yet: its runs and model metrics "
+                    "join this dashboard with it."
+                ),
+                width=12 if w.distribution else WIDTH,
+                height=6,
+            )
+        ]
+        if w.distribution is not None:
+            edge.insert(
+                0,
+                self._graph(
+                    "CloudFront 5xx error rate (%)",
+                    [
+                        cw.Metric(
+                            namespace="AWS/CloudFront",
+                            metric_name="5xxErrorRate",
+                            dimensions_map={
+                                "DistributionId": w.distribution.distribution_id,
+                                "Region": "Global",
+                            },
+                            statistic="Average",
+                            period=self.period,
+                            region=CLOUDFRONT_METRICS_REGION,
+                        )
+                    ],
+                    width=12,
+                ),
+            )
+        dashboard.add_widgets(*edge)
+        return dashboard
+
+    # ---- reconciliation -------------------------------------------------------------------
+    def _reconciliation(self, config: EnvConfig) -> lambda_.Function:
+        w = self.watched
+        policy = removal_policy(config)
+        self.reconcile_logs = logs.LogGroup(
+            self, "ReconcileLogs", encryption_key=self.key, removal_policy=policy
+        )
+        cfn_log_group = self.reconcile_logs.node.default_child
+        assert isinstance(cfn_log_group, logs.CfnLogGroup)
+        cfn_log_group.retention_in_days = config.log_retention_days
+
+        self.reconcile_dlq = sqs.Queue(
+            self,
+            "ReconcileDlq",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=policy,
+        )
+        acknowledge(
+            self.reconcile_dlq,
+            ["AwsSolutions-SQS3"],
+            "This queue is the dead-letter queue of the reconciliation function's scheduled invocations.",
+        )
+        role = iam.Role(
+            self,
+            "ReconcileRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="reconciliation Lambda: read receipts and uploads, mark and re-queue stuck receipts",
+        )
+        fn = lambda_.Function(
+            self,
+            "ReconcileFunction",
+            description="Checks every upload reaches a terminal status; re-queues stuck receipts once",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            code=python_lambda_code("monitoring"),
+            handler=handler_path("monitoring"),
+            memory_size=512,
+            timeout=RECONCILE_TIMEOUT,
+            # One run at a time: two overlapping runs would only race for the same receipts.
+            reserved_concurrent_executions=1,
+            retry_attempts=0,  # the next scheduled run is the retry
+            dead_letter_queue=self.reconcile_dlq,
+            tracing=lambda_.Tracing.ACTIVE,
+            role=role,
+            log_group=self.reconcile_logs,
+            environment_encryption=self.key,
+            environment={
+                "TABLE_NAME": w.table.table_name,
+                "UPLOADS_BUCKET": w.uploads_bucket.bucket_name,
+                "INGEST_QUEUE_URL": w.ingest_queue.queue_url,
+                "STUCK_AFTER_MINUTES": str(config.monitoring.stuck_after_minutes),
+                "POWERTOOLS_SERVICE_NAME": "reconcile",
+                "ENVIRONMENT": config.name,  # a metric dimension, as ingest's
+                "POWERTOOLS_METRICS_NAMESPACE": APP_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            },
+        )
+        events.Rule(
+            self,
+            "ReconcileSchedule",
+            description="Runs the reconciliation of receipts and uploads",
+            schedule=events.Schedule.rate(Duration.minutes(config.monitoring.reconcile_every_minutes)),
+            targets=[targets.LambdaFunction(fn, retry_attempts=0, dead_letter_queue=self.reconcile_dlq)],
+        )
+        self._grant(role)
+        self._acknowledge_function(fn, role)
+        return fn
+
+    def _grant(self, role: iam.Role) -> None:
+        """Exactly what the code does, on exactly the resources it does it to."""
+        w = self.watched
+        self.reconcile_logs.grant_write(role)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ScanAndMarkReceipts",
+                actions=["dynamodb:Scan", "dynamodb:UpdateItem"],
+                resources=[w.table.table_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ListUploads",
+                actions=["s3:ListBucket"],
+                resources=[w.uploads_bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{UPLOADS_PREFIX}*"]}},
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="RequeueToIngest",
+                actions=["sqs:SendMessage"],
+                resources=[w.ingest_queue.queue_arn],
+            )
+        )
+        # Granted on the principal only: grants through the keys would make the storage and
+        # ingest stacks depend on this one.
+        role.add_to_policy(
+            iam.PolicyStatement(sid="UseDataKey", actions=["kms:Decrypt"], resources=[w.data_key.key_arn])
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="UseIngestMessagesKey",
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=[w.ingest_messages_key.key_arn],
+            )
+        )
+        self.key.grant_decrypt(role)  # the environment variables are encrypted with it
+
+    def _acknowledge_function(self, fn: lambda_.Function, role: iam.Role) -> None:
+        acknowledge(
+            fn,
+            ["NIST.800.53.R5-LambdaInsideVPC", "PCI.DSS.321-LambdaInsideVPC"],
+            NO_VPC_REASON,
+        )
+        acknowledge(
+            fn,
+            ["AwsSolutions-L1"],
+            "Pinned to Python 3.12, the version the Docker-free bundling installs arm64 wheels for "
+            "(stacks/bundling.py); moved with the bundling, not per function.",
+        )
+        skip_checkov(fn, "CKV_AWS_117", NO_VPC_REASON)
+        policy = role.node.try_find_child("DefaultPolicy")
+        assert isinstance(policy, iam.Policy)
+        acknowledge(
+            policy,
+            ["NIST.800.53.R5-IAMNoInlinePolicy", "PCI.DSS.321-IAMNoInlinePolicy"],
+            "CDK writes a role's statements as its DefaultPolicy; the statements are this "
+            "stack's least-privilege grants and change with the code, not shared between roles.",
+        )
+        acknowledge_wildcards(
+            policy,
+            matching_patterns(("Resource::*",)),
+            "X-Ray segments and traces support no resource ARNs (active tracing).",
+        )
