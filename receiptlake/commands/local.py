@@ -66,6 +66,11 @@ def _up(args: argparse.Namespace) -> int:
         f"  health (queues, receipts by status, stuck uploads): receiptlake ops summary --local{state}",
         flush=True,
     )
+    print(
+        f"  the lake (Parquet for notebooks): receiptlake local etl{state}, then "
+        "receiptlake.lake.read('receipts')",
+        flush=True,
+    )
     print("Ctrl-C stops every part and saves the state.\n", flush=True)
     platform.serve()
     print("stopped; state saved.", flush=True)
