@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from lambda_src.common.settings import EnvironmentSettings
 from lambda_src.ingest.validation import MB
 
 
-class Settings(BaseModel):
+class Settings(EnvironmentSettings):
     """Everything the stack sets on the function (names as in stacks/ingest_stack.py)."""
-
-    model_config = ConfigDict(frozen=True)
 
     table_name: str = Field(min_length=1)
     lake_bucket: str = Field(min_length=1)
@@ -30,15 +28,6 @@ class Settings(BaseModel):
     textract_sns_topic_arn: str | None = None
     textract_role_arn: str | None = None
     ocr_engine: Literal["textract", "local"] = "textract"
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        values = {
-            name: environ[name.upper()]
-            for name in cls.model_fields
-            if environ.get(name.upper()) not in (None, "")
-        }
-        return cls.model_validate(values)
 
     @property
     def async_enabled(self) -> bool:

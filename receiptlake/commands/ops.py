@@ -282,7 +282,8 @@ def _report(report: Any, target: Target, stuck_after: timedelta) -> dict[str, An
     }
 
 
-def _reconcile(target: Target, args: argparse.Namespace) -> dict[str, Any]:
+def _reconcile(target: Target, args: argparse.Namespace, *, force: bool = False) -> dict[str, Any]:
+    """One reconciliation pass; ``force`` re-sends stuck receipts even if sent once already."""
     from lambda_src.monitoring.logic import reconcile
 
     stuck_after = _stuck_after(target, args)
@@ -293,24 +294,14 @@ def _reconcile(target: Target, args: argparse.Namespace) -> dict[str, Any]:
         now=datetime.now(UTC),
         stuck_after=stuck_after,
         requeue=not args.dry_run,
+        force_requeue=force,
     )
-    return {"action": "reconcile", **_report(report, target, stuck_after)}
+    action = "reprocess-stuck" if force else "reconcile"
+    return {"action": action, **_report(report, target, stuck_after)}
 
 
 def _reprocess(target: Target, args: argparse.Namespace) -> dict[str, Any]:
-    from lambda_src.monitoring.logic import reconcile
-
-    stuck_after = _stuck_after(target, args)
-    report = reconcile(
-        _inventory(target),
-        _queue(target),
-        None,
-        now=datetime.now(UTC),
-        stuck_after=stuck_after,
-        requeue=not args.dry_run,
-        force_requeue=True,
-    )
-    return {"action": "reprocess-stuck", **_report(report, target, stuck_after)}
+    return _reconcile(target, args, force=True)
 
 
 def _redrive(target: Target, args: argparse.Namespace) -> dict[str, Any]:
