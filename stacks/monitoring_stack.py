@@ -33,6 +33,7 @@ from glue_scripts import lake_schema
 from stacks.bundling import ARCHITECTURE, RUNTIME, handler_path, python_lambda_code
 from stacks.config import EnvConfig
 from stacks.encryption import customer_key
+from stacks.monitoring_dashboard import health_dashboard
 from stacks.nag import NO_VPC_REASON, acknowledge, acknowledge_wildcards, matching_patterns, skip_checkov
 from stacks.storage_stack import removal_policy
 
@@ -122,7 +123,7 @@ class MonitoringStack(Stack):
         self.reconcile_function = self._reconciliation(config)
         self.alarms: list[cw.AlarmBase] = []
         self._alarms()
-        self.dashboard = self._dashboard()
+        self.dashboard = health_dashboard(self)
 
         # What `receiptlake ops --env NAME` reads to find this environment's resources.
         for name, value in (
@@ -231,7 +232,7 @@ class MonitoringStack(Stack):
             period=period,
         )
 
-    def _lambda(self, fn: lambda_.IFunction, name: str, statistic: str = "Sum") -> cw.Metric:
+    def lambda_metric(self, fn: lambda_.IFunction, name: str, statistic: str = "Sum") -> cw.Metric:
         return fn.metric(name, statistic=statistic, period=self.period)
 
     # ---- alarms -------------------------------------------------------------------------
@@ -309,8 +310,8 @@ class MonitoringStack(Stack):
             cw.MathExpression(
                 expression="IF(invocations > 0, 100 * errors / invocations, 0)",
                 using_metrics={
-                    "errors": self._lambda(w.ingest_function, "Errors"),
-                    "invocations": self._lambda(w.ingest_function, "Invocations"),
+                    "errors": self.lambda_metric(w.ingest_function, "Errors"),
+                    "invocations": self.lambda_metric(w.ingest_function, "Invocations"),
                 },
                 label="Ingest error rate (%)",
                 period=self.period,
@@ -369,7 +370,7 @@ class MonitoringStack(Stack):
             "A function hit its reserved concurrency and invocations were throttled.",
             cw.MathExpression(
                 expression=" + ".join(f"FILL({n}, 0)" for n in functions),
-                using_metrics={n: self._lambda(fn, "Throttles") for n, fn in functions.items()},
+                using_metrics={n: self.lambda_metric(fn, "Throttles") for n, fn in functions.items()},
                 label="Throttles (ingest + api + reconcile)",
                 period=self.period,
             ),
@@ -492,241 +493,6 @@ class MonitoringStack(Stack):
             evaluation_periods=1,
             datapoints_to_alarm=1,
         )
-
-    # ---- dashboard ----------------------------------------------------------------------
-    def _graph(
-        self, title: str, left: list[cw.IMetric], right: list[cw.IMetric] | None = None, width: int = 8
-    ) -> cw.GraphWidget:
-        return cw.GraphWidget(
-            title=title, left=left, right=right or [], width=width, height=6, period=self.period
-        )
-
-    def _dashboard(self) -> cw.Dashboard:
-        w = self.watched
-        m = self.app_metric
-        dashboard = cw.Dashboard(
-            self,
-            "Dashboard",
-            dashboard_name=f"{self.prefix}-health",
-            default_interval=Duration.hours(6),
-        )
-        dashboard.add_widgets(
-            cw.TextWidget(
-                markdown=(
-                    f"# receiptlake {self.config.name}\n"
-                    f"Receipts flow: upload → ingest queue → ingest Lambda (Textract) → table. "
-                    f"Each alarm's description names its section of `{RUNBOOK}`."
-                ),
-                width=WIDTH,
-                height=2,
-            ),
-            cw.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=WIDTH, height=3),
-        )
-        failed_by_reason = self.search(
-            APP_NAMESPACE, ("environment", "reason", "service"), "Failed", self.ingest_search, ""
-        )
-        dashboard.add_widgets(
-            cw.TextWidget(markdown="## Ingest", width=WIDTH, height=1),
-            self._graph(
-                "Throughput (receipts per period)",
-                [m("Processed"), m("NeedsReview"), m("Quarantined"), m("Duplicates")],
-            ),
-            self._graph(
-                "Upload → stored latency (ms)",
-                [m("UploadToStoredLatency", "p50"), m("UploadToStoredLatency", "p99")],
-            ),
-            self._graph(
-                "Textract latency (ms) and throttles",
-                [m("TextractLatency", "p50"), m("TextractLatency", "p99")],
-                [
-                    self.search(
-                        APP_NAMESPACE,
-                        ("code", "environment", "service"),
-                        "TextractThrottles",
-                        self.ingest_search,
-                        "",
-                    )
-                ],
-            ),
-            self._graph("Failures by reason", [failed_by_reason]),
-            self._graph(
-                "NEEDS_REVIEW rate (%)",
-                [
-                    cw.MathExpression(
-                        expression="IF(done > 0, 100 * review / done, 0)",
-                        using_metrics={
-                            "review": m("NeedsReview"),
-                            "done": cw.MathExpression(
-                                expression="FILL(processed, 0) + FILL(needsreview, 0)",
-                                using_metrics={"processed": m("Processed"), "needsreview": m("NeedsReview")},
-                                period=self.period,
-                            ),
-                        },
-                        label="NEEDS_REVIEW %",
-                        period=self.period,
-                    )
-                ],
-            ),
-            self._graph("Quarantined keys", [m("Quarantined"), m("UnrecognizedMessages")]),
-            self._graph(
-                "Queue depth",
-                [
-                    w.ingest_queue.metric_approximate_number_of_messages_visible(
-                        label="ingest visible", period=self.period
-                    ),
-                    w.ingest_dlq.metric_approximate_number_of_messages_visible(
-                        label="DLQ visible", period=self.period
-                    ),
-                ],
-            ),
-            self._graph(
-                "Oldest message age (s)",
-                [
-                    w.ingest_queue.metric_approximate_age_of_oldest_message(
-                        label="ingest", period=self.period
-                    ),
-                    w.ingest_dlq.metric_approximate_age_of_oldest_message(label="DLQ", period=self.period),
-                ],
-            ),
-            self._graph("Async (multi-page) jobs", [m("AsyncJobsStarted")]),
-        )
-        api = w.http_api
-        dashboard.add_widgets(
-            cw.TextWidget(markdown="## API", width=WIDTH, height=1),
-            self._graph(
-                "Requests, 4xx, 5xx",
-                [
-                    api.metric_count(period=self.period, statistic="Sum", label="requests"),
-                    api.metric_client_error(period=self.period, statistic="Sum", label="4xx"),
-                    api.metric_server_error(period=self.period, statistic="Sum", label="5xx"),
-                ],
-            ),
-            self._graph(
-                "Latency (ms)",
-                [
-                    api.metric_latency(period=self.period, statistic="p50", label="p50"),
-                    api.metric_latency(period=self.period, statistic="p99", label="p99"),
-                ],
-            ),
-            self._graph(
-                "DynamoDB throttles and system errors",
-                [
-                    w.table.metric("ReadThrottleEvents", statistic="Sum", period=self.period),
-                    w.table.metric("WriteThrottleEvents", statistic="Sum", period=self.period),
-                    w.table.metric("SystemErrors", statistic="Sum", period=self.period),
-                ],
-            ),
-        )
-        functions = {"ingest": w.ingest_function, "api": w.api_function, "reconcile": self.reconcile_function}
-        dashboard.add_widgets(
-            cw.TextWidget(markdown="## Lambda", width=WIDTH, height=1),
-            self._graph("Errors", [self._lambda(fn, "Errors").with_(label=n) for n, fn in functions.items()]),
-            self._graph(
-                "Throttles", [self._lambda(fn, "Throttles").with_(label=n) for n, fn in functions.items()]
-            ),
-            self._graph(
-                "Concurrent executions (max)",
-                [
-                    self._lambda(fn, "ConcurrentExecutions", "Maximum").with_(label=n)
-                    for n, fn in functions.items()
-                ],
-            ),
-        )
-        rc = RECONCILE
-        dashboard.add_widgets(
-            cw.TextWidget(markdown="## Reconciliation (table ↔ uploads bucket)", width=WIDTH, height=1),
-            self._graph(
-                "Stuck and re-queued receipts",
-                [
-                    m("StuckReceipts", "Maximum", rc),
-                    m("Requeued", "Sum", rc),
-                    m("AbandonedUploads", "Maximum", rc),
-                ],
-            ),
-            self._graph(
-                "Data mismatches",
-                [m("ObjectsWithoutRecord", "Maximum", rc), m("RecordsWithoutObject", "Maximum", rc)],
-            ),
-            self._graph(
-                "Checked per run", [m("ReceiptsChecked", "Maximum", rc), m("ObjectsChecked", "Maximum", rc)]
-            ),
-        )
-        day = Duration.days(1)
-        dashboard.add_widgets(
-            cw.TextWidget(markdown="## ETL (Glue job, daily)", width=WIDTH, height=1),
-            self._graph(
-                "Job succeeded (1) / failed (0), duration (s)",
-                [self.etl_metric(lake_schema.METRIC_JOB_SUCCEEDED, "Minimum", day)],
-                [self.etl_metric(lake_schema.METRIC_DURATION, "Maximum", day)],
-            ),
-            self._graph(
-                "Rows written by table",
-                [
-                    self.search(
-                        ETL_NAMESPACE,
-                        ("Environment", "Table"),
-                        lake_schema.METRIC_ROWS_WRITTEN,
-                        f'Environment="{self.config.name}"',
-                        "",
-                        period=day,
-                    )
-                ],
-            ),
-            self._graph(
-                "Quality violations and quarantined records",
-                [
-                    self.search(
-                        ETL_NAMESPACE,
-                        ("Check", "Environment"),
-                        lake_schema.METRIC_QUALITY_VIOLATIONS,
-                        f'Environment="{self.config.name}"',
-                        "",
-                        period=day,
-                    ),
-                    self.search(
-                        ETL_NAMESPACE,
-                        ("Environment", "Reason"),
-                        lake_schema.METRIC_QUARANTINED,
-                        f'Environment="{self.config.name}"',
-                        "",
-                        period=day,
-                    ),
-                ],
-            ),
-        )
-        edge: list[cw.IWidget] = [
-            cw.TextWidget(
-                markdown=(
-                    "## Training\nThe training layer has not landed yet: its runs and model metrics "
-                    "join this dashboard with it."
-                ),
-                width=12 if w.distribution else WIDTH,
-                height=6,
-            )
-        ]
-        if w.distribution is not None:
-            edge.insert(
-                0,
-                self._graph(
-                    "CloudFront 5xx error rate (%)",
-                    [
-                        cw.Metric(
-                            namespace="AWS/CloudFront",
-                            metric_name="5xxErrorRate",
-                            dimensions_map={
-                                "DistributionId": w.distribution.distribution_id,
-                                "Region": "Global",
-                            },
-                            statistic="Average",
-                            period=self.period,
-                            region=CLOUDFRONT_METRICS_REGION,
-                        )
-                    ],
-                    width=12,
-                ),
-            )
-        dashboard.add_widgets(*edge)
-        return dashboard
 
     # ---- reconciliation -------------------------------------------------------------------
     def _reconciliation(self, config: EnvConfig) -> lambda_.Function:
