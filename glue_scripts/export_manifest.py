@@ -88,9 +88,3 @@ def read_manifest(store: LakeStore, summary_key: str) -> ExportManifest:
         files=tuple(files),
         problems=tuple(problems),
     )
-
-
-def find_exports(store: LakeStore, prefix: str) -> list[str]:
-    """Summary keys of every export below ``prefix``, oldest first by export time."""
-    keys = [k for k in store.list_keys(prefix) if k.endswith("/manifest-summary.json")]
-    return sorted(keys, key=lambda k: read_manifest(store, k).export_time)

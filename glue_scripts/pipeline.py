@@ -109,17 +109,14 @@ def _add(counts: dict[str, int], key: str, n: int) -> None:
         counts[key] = counts.get(key, 0) + n
 
 
-def _read_lines(
-    spark: SparkSession, store: LakeStore, manifest: ExportManifest
-) -> tuple[DataFrame, list[str]]:
+def _read_lines(spark: SparkSession, store: LakeStore, manifest: ExportManifest) -> DataFrame:
+    """The lines of the data files that exist (a missing one is counted by _file_shortfalls)."""
     folders = {f.key.rsplit("/", 1)[0] + "/" for f in manifest.files}
     present = {k for folder in folders for k in store.list_keys(folder)}
     uris = [store.uri(f.key) for f in manifest.files if f.key in present]
     if not uris:
-        empty = spark.createDataFrame([], "value string, source_file string")
-        return empty, []
-    lines = spark.read.text(uris).withColumn("source_file", F.input_file_name())
-    return lines, uris
+        return spark.createDataFrame([], "value string, source_file string")
+    return spark.read.text(uris).withColumn("source_file", F.input_file_name())
 
 
 def _file_shortfalls(
@@ -268,7 +265,7 @@ def run_etl(
     erased_list = sorted(set(erased_users))
     erased = spark.createDataFrame([(u,) for u in erased_list], "user_id string")
 
-    lines, _ = _read_lines(spark, store, manifest)
+    lines = _read_lines(spark, store, manifest)
     changes = export_lines(lines, manifest.time_micros).persist(StorageLevel.MEMORY_AND_DISK)
     per_file, bad_n = _line_counts(changes)
     partial = _file_shortfalls(store, manifest, per_file, report)
