@@ -22,7 +22,6 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -30,12 +29,11 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from glue_scripts import lake_schema
-from stacks.bundling import ARCHITECTURE, RUNTIME, handler_path, python_lambda_code
 from stacks.config import EnvConfig
 from stacks.encryption import customer_key
 from stacks.monitoring_dashboard import health_dashboard
-from stacks.nag import NO_VPC_REASON, acknowledge, acknowledge_wildcards, matching_patterns, skip_checkov
-from stacks.storage_stack import removal_policy
+from stacks.monitoring_reconciliation import reconciliation_function
+from stacks.nag import acknowledge
 
 RUNBOOK = "docs/runbook.md"
 APP_NAMESPACE = "receiptlake"  # ingest and reconcile (Powertools: dimensions service, environment)
@@ -120,7 +118,7 @@ class MonitoringStack(Stack):
 
         if watched.etl_job_name:
             self._etl_job_state_changes(watched.etl_job_name)
-        self.reconcile_function = self._reconciliation(config)
+        self.reconcile_function = reconciliation_function(self, config)
         self.alarms: list[cw.AlarmBase] = []
         self._alarms()
         self.dashboard = health_dashboard(self)
@@ -492,142 +490,4 @@ class MonitoringStack(Stack):
             1,
             evaluation_periods=1,
             datapoints_to_alarm=1,
-        )
-
-    # ---- reconciliation -------------------------------------------------------------------
-    def _reconciliation(self, config: EnvConfig) -> lambda_.Function:
-        w = self.watched
-        policy = removal_policy(config)
-        self.reconcile_logs = logs.LogGroup(
-            self, "ReconcileLogs", encryption_key=self.key, removal_policy=policy
-        )
-        cfn_log_group = self.reconcile_logs.node.default_child
-        assert isinstance(cfn_log_group, logs.CfnLogGroup)
-        cfn_log_group.retention_in_days = config.log_retention_days
-
-        self.reconcile_dlq = sqs.Queue(
-            self,
-            "ReconcileDlq",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=policy,
-        )
-        acknowledge(
-            self.reconcile_dlq,
-            ["AwsSolutions-SQS3"],
-            "This queue is the dead-letter queue of the reconciliation function's scheduled invocations.",
-        )
-        role = iam.Role(
-            self,
-            "ReconcileRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="reconciliation Lambda: read receipts and uploads, mark and re-queue stuck receipts",
-        )
-        fn = lambda_.Function(
-            self,
-            "ReconcileFunction",
-            description="Checks every upload reaches a terminal status; re-queues stuck receipts once",
-            runtime=RUNTIME,
-            architecture=ARCHITECTURE,
-            code=python_lambda_code("monitoring"),
-            handler=handler_path("monitoring"),
-            memory_size=512,
-            timeout=RECONCILE_TIMEOUT,
-            # One run at a time: two overlapping runs would only race for the same receipts.
-            reserved_concurrent_executions=1,
-            retry_attempts=0,  # the next scheduled run is the retry
-            dead_letter_queue=self.reconcile_dlq,
-            tracing=lambda_.Tracing.ACTIVE,
-            role=role,
-            log_group=self.reconcile_logs,
-            environment_encryption=self.key,
-            environment={
-                "TABLE_NAME": w.table.table_name,
-                "UPLOADS_BUCKET": w.uploads_bucket.bucket_name,
-                "INGEST_QUEUE_URL": w.ingest_queue.queue_url,
-                "STUCK_AFTER_MINUTES": str(config.monitoring.stuck_after_minutes),
-                "POWERTOOLS_SERVICE_NAME": "reconcile",
-                "ENVIRONMENT": config.name,  # a metric dimension, as ingest's
-                "POWERTOOLS_METRICS_NAMESPACE": APP_NAMESPACE,
-                "POWERTOOLS_LOG_LEVEL": "INFO",
-            },
-        )
-        events.Rule(
-            self,
-            "ReconcileSchedule",
-            description="Runs the reconciliation of receipts and uploads",
-            schedule=events.Schedule.rate(Duration.minutes(config.monitoring.reconcile_every_minutes)),
-            targets=[targets.LambdaFunction(fn, retry_attempts=0, dead_letter_queue=self.reconcile_dlq)],
-        )
-        self._grant(role)
-        self._acknowledge_function(fn, role)
-        return fn
-
-    def _grant(self, role: iam.Role) -> None:
-        """Exactly what the code does, on exactly the resources it does it to."""
-        w = self.watched
-        self.reconcile_logs.grant_write(role)
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ScanAndMarkReceipts",
-                actions=["dynamodb:Scan", "dynamodb:UpdateItem"],
-                resources=[w.table.table_arn],
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ListUploads",
-                actions=["s3:ListBucket"],
-                resources=[w.uploads_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{UPLOADS_PREFIX}*"]}},
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="RequeueToIngest",
-                actions=["sqs:SendMessage"],
-                resources=[w.ingest_queue.queue_arn],
-            )
-        )
-        # Granted on the principal only: grants through the keys would make the storage and
-        # ingest stacks depend on this one.
-        role.add_to_policy(
-            iam.PolicyStatement(sid="UseDataKey", actions=["kms:Decrypt"], resources=[w.data_key.key_arn])
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="UseIngestMessagesKey",
-                actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                resources=[w.ingest_messages_key.key_arn],
-            )
-        )
-        self.key.grant_decrypt(role)  # the environment variables are encrypted with it
-
-    def _acknowledge_function(self, fn: lambda_.Function, role: iam.Role) -> None:
-        acknowledge(
-            fn,
-            ["NIST.800.53.R5-LambdaInsideVPC", "PCI.DSS.321-LambdaInsideVPC"],
-            NO_VPC_REASON,
-        )
-        acknowledge(
-            fn,
-            ["AwsSolutions-L1"],
-            "Pinned to Python 3.12, the version the Docker-free bundling installs arm64 wheels for "
-            "(stacks/bundling.py); moved with the bundling, not per function.",
-        )
-        skip_checkov(fn, "CKV_AWS_117", NO_VPC_REASON)
-        policy = role.node.try_find_child("DefaultPolicy")
-        assert isinstance(policy, iam.Policy)
-        acknowledge(
-            policy,
-            ["NIST.800.53.R5-IAMNoInlinePolicy", "PCI.DSS.321-IAMNoInlinePolicy"],
-            "CDK writes a role's statements as its DefaultPolicy; the statements are this "
-            "stack's least-privilege grants and change with the code, not shared between roles.",
-        )
-        acknowledge_wildcards(
-            policy,
-            matching_patterns(("Resource::*",)),
-            "X-Ray segments and traces support no resource ARNs (active tracing).",
         )
