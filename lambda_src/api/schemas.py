@@ -224,19 +224,39 @@ class ItemHistory(BaseModel):
 
 # ---- insights -----------------------------------------------------------------------
 class Forecast(BaseModel):
+    """Next month's spend in one currency: all categories (``category`` null) or one."""
+
     currency: str
-    month: str
+    month: str = Field(description="YYYY-MM, the forecast month")
+    category: str | None = Field(default=None, description="taxonomy slug; null = all spending")
     predicted: MoneyOut
-    lower: MoneyOut
-    upper: MoneyOut
+    lower: MoneyOut = Field(description="lower end of the 80% interval")
+    upper: MoneyOut = Field(description="upper end of the 80% interval")
+
+
+class Driver(BaseModel):
+    """What made an anomaly: a vendor or an item, with the money it added."""
+
+    kind: Literal["vendor", "item", "category"]
+    label: str
+    amount: MoneyOut
+    receipt_id: str | None = None
 
 
 class Anomaly(BaseModel):
-    receipt_id: str
+    """Spending far from the user's own baseline, explained by its drivers."""
+
+    kind: Literal["receipt", "month", "category", "vendor"] = "receipt"
+    receipt_id: str | None = Field(default=None, description="set when kind is receipt")
+    month: str | None = Field(default=None, description="YYYY-MM")
+    category: str | None = None
+    vendor: str | None = None
     currency: str
-    amount: MoneyOut
+    amount: MoneyOut = Field(description="what was spent")
+    expected: MoneyOut | None = Field(default=None, description="the user's usual amount")
     explanation: str
-    score: float
+    score: float = Field(description="how unusual: robust z-score, higher is stranger")
+    drivers: list[Driver] = Field(default_factory=list)
 
 
 class InsightSet(BaseModel):

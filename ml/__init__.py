@@ -1,0 +1,1 @@
+"""The training layer: categorizer, forecasts and anomalies (see ml/README.md)."""
