@@ -9,26 +9,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from lambda_src.common.categories import CATEGORY_SLUGS
 from lambda_src.common.model import UNCATEGORIZED, Receipt
 
-# The category vocabulary the product shows. The ML model maps its labels onto these.
-CATEGORIES: tuple[str, ...] = (
-    "groceries",
-    "dining",
-    "alcohol",
-    "electronics",
-    "household",
-    "personal_care",
-    "health",
-    "fuel",
-    "transport",
-    "office",
-    "clothing",
-    "entertainment",
-    "services",
-    "fees",
-    UNCATEGORIZED,
-)
+# The category vocabulary the product shows (docs/categories.md); the model's too.
+CATEGORIES: tuple[str, ...] = (*CATEGORY_SLUGS, UNCATEGORIZED)
 
 
 @dataclass(frozen=True)
@@ -53,26 +38,31 @@ def _words(text: str) -> tuple[str, ...]:
 # ("ottogicheeseramen"), so stems of 4+ letters match anywhere in a word; shorter ones
 # must be a whole word ("tv", "gas").
 KEYWORDS: Mapping[str, tuple[str, ...]] = {
-    "groceries": _words(
-        "milk, bread, egg, eggs, cheese, chees, butter, yogurt, yoghurt, rice, flour, "
-        "sugar, salt, oil, banana, apple, orange, tomato, potato, onion, garlic, "
-        "chicken, beef, pork, fish, tuna, salmon, ham, bacon, sausage, ramen, noodle, "
-        "pasta, cereal, oat, biscuit, cookie, chips, crisps, snack, choc, candy, sauce, "
-        "ketchup, ctsup, mayo, soup, curry, spice, pepper, vinegar, frozen, fruit, veg, "
-        "lettuce, carrot, juice, water, soda, cola, coffee, tea, cocoa, ovaltine, "
-        "nestle, oyster, peanut, dessert, cake, mix, kalamansi, grocery, produce, deli, "
-        "dairy, bbq"
+    "groceries_fresh": _words(
+        "milk, bread, egg, eggs, cheese, chees, butter, yogurt, yoghurt, chicken, beef, pork, "
+        "fish, tuna, salmon, ham, bacon, sausage, banana, apple, orange, tomato, potato, onion, "
+        "garlic, fruit, veg, lettuce, carrot, kalamansi, produce, deli, dairy, meat"
     ),
+    "groceries_pantry": _words(
+        "rice, flour, sugar, salt, oil, ramen, noodle, pasta, cereal, oat, biscuit, cookie, "
+        "chips, crisps, snack, choc, candy, sauce, ketchup, ctsup, mayo, soup, curry, spice, "
+        "pepper, vinegar, frozen, nestle, oyster, peanut, dessert, cake, mix, grocery, bbq"
+    ),
+    "groceries_drinks": _words("juice, water, soda, cola, coffee, tea, cocoa, ovaltine"),
     "dining": _words(
         "burger, pizza, sandwich, taco, burrito, fries, meal, combo, entree, appetizer, "
         "dosa, sushi, latte, cappuccino, espresso, americano, mocha, frappe, steak, "
         "wings, salad, dine, takeaway, take out, buffet, kebab, nasi, mee, roti"
     ),
-    "alcohol": _words("beer, wine, vodka, whisky, whiskey, gin, rum, lager, ale, cider"),
-    "electronics": _words(
+    "alcohol_tobacco": _words(
+        "beer, wine, vodka, whisky, whiskey, gin, rum, lager, ale, cider, cigarette, tobacco"
+    ),
+    "shopping": _words(
         "tv, flatscreen, laptop, hdmi, cable, usb, charger, phone, iphone, ipad, sony, "
         "samsung, lg, apple tv, headphone, earbud, speaker, battery, batteries, monitor, "
-        "keyboard, mouse, printer, camera, vaio, viao, i7, ssd, router"
+        "keyboard, mouse, printer, camera, vaio, viao, i7, ssd, router, paper, pen, pencil, "
+        "stapler, envelope, ink, toner, notebook, folder, binder, stationery, shirt, tshirt, "
+        "jeans, pants, dress, shoe, shoes, sock, jacket, hoodie"
     ),
     "household": _words(
         "detergent, bleach, soap, dish, sponge, towel, tissue, toilet, ply, trash, "
@@ -90,31 +80,26 @@ KEYWORDS: Mapping[str, tuple[str, ...]] = {
         "radiology, scan, emergency, hospital, surg, hematology, treatment, ekg, ecg, "
         "urology, bacteriology, ccu, observation"
     ),
-    "fuel": _words("fuel, petrol, diesel, unleaded, gasoline, gas, ron95, ron97, pump"),
     "transport": _words(
-        "parking, toll, taxi, uber, lyft, grab, fare, ticket, train, bus, metro, airline, flight"
+        "fuel, petrol, diesel, unleaded, gasoline, gas, ron95, ron97, pump, parking, toll, "
+        "taxi, uber, lyft, grab, fare, train, bus, metro"
     ),
-    "office": _words(
-        "paper, pen, pencil, stapler, envelope, ink, toner, notebook, folder, binder, "
-        "stationery, accounting, software, subscription, license"
-    ),
-    "clothing": _words("shirt, tshirt, jeans, pants, dress, shoe, shoes, sock, jacket, hoodie"),
-    "entertainment": _words("movie, cinema, concert, game, netflix, spotify, book, toy"),
-    "services": _words(
+    "travel": _words("airline, flight, hotel, hostel, booking, luggage"),
+    "entertainment": _words("movie, cinema, concert, game, netflix, spotify, book, toy, ticket"),
+    "utilities_services": _words(
         "service, support, training, customization, customizing, consult, installation, "
-        "repair, labor, labour, hours, imports, delivery"
+        "repair, labor, labour, hours, imports, delivery, accounting, software, subscription, "
+        "license, fee, charge, surcharge, deposit, adjustment, rounding"
     ),
-    "fees": _words("fee, charge, surcharge, deposit, adjustment, rounding"),
 }
 
 # Vendor words that say what most of a shop's lines are.
 VENDOR_KEYWORDS: Mapping[str, tuple[str, ...]] = {
-    "groceries": _words("market, mart, grocer, supermarket, costco, walmart, tesco, aldi, lidl"),
+    "groceries_pantry": _words("market, mart, grocer, supermarket, costco, walmart, tesco, aldi, lidl"),
     "dining": _words("restaurant, cafe, coffee, bistro, kitchen, grill, diner, bar, pizzeria"),
     "health": _words("clinic, hospital, pharmacy, medical, dental, health"),
-    "fuel": _words("petrol, shell, chevron, exxon, fuel, gas station, petronas"),
-    "electronics": _words("electronics, bigbox, best buy"),
-    "office": _words("office, staples, stationery"),
+    "transport": _words("petrol, shell, chevron, exxon, fuel, gas station, petronas"),
+    "shopping": _words("electronics, bigbox, best buy, office, staples, stationery"),
 }
 
 BASE_CONFIDENCE = 0.55

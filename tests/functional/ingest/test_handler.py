@@ -45,7 +45,7 @@ def test_a_receipt_photo_is_read_and_stored(
         "USD",
     )
     assert receipt.content_type == "image/jpeg" and receipt.size_bytes == len(RECEIPT_JPG)
-    assert receipt.line_items[0].category == "electronics"
+    assert receipt.line_items[0].category == "shopping"
     assert receipt.processed_at is not None and receipt.version == 1
     # And the raw response is in the lake's raw zone
     raw_keys = world.keys(LAKE, "raw/textract/")

@@ -12,16 +12,16 @@ from lambda_src.ingest.categorize import CATEGORIES, KEYWORDS, KeywordCategorize
 @pytest.mark.parametrize(
     ("description", "category"),
     [
-        ("LG FLATSCREEN 65", "electronics"),
-        ("APPLE TV V4", "electronics"),
-        ("6FT HDMI CABLE BB", "electronics"),
-        ("ottogi cheese ramen", "groceries"),
-        ("ottgijinramenchi110g", "groceries"),  # glued OCR words
+        ("LG FLATSCREEN 65", "shopping"),
+        ("APPLE TV V4", "shopping"),
+        ("6FT HDMI CABLE BB", "shopping"),
+        ("nongshim shin ramen", "groceries_pantry"),
+        ("ottgijinramenchi110g", "groceries_pantry"),  # glued OCR words
         ("PHARMACY GENERAL", "health"),
         ("Chiropractic manipulative treatment (CMT)", "health"),
-        ("UNLEADED RON95", "fuel"),
-        ("Heineken beer 6pk", "alcohol"),
-        ("ACP101T Online Training Hours", "services"),
+        ("UNLEADED RON95", "transport"),
+        ("Heineken beer 6pk", "alcohol_tobacco"),
+        ("ACP101T Online Training Hours", "utilities_services"),
         ("Parking 2h", "transport"),
         ("Cappuccino", "dining"),
     ],
@@ -34,7 +34,7 @@ def test_keywords(description: str, category: str) -> None:
 
 def test_unknown_items_fall_back_to_the_vendor_kind_then_uncategorized() -> None:
     c = KeywordCategorizer()
-    assert c.predict(["XQZ 123"], vendor="Fresh Market") == [Prediction("groceries", 0.4)]
+    assert c.predict(["XQZ 123"], vendor="Fresh Market") == [Prediction("groceries_pantry", 0.4)]
     assert c.predict(["XQZ 123"]) == [Prediction(UNCATEGORIZED, 0.0)]
 
 
@@ -58,8 +58,8 @@ def test_categorize_sets_items_and_the_receipt_category_by_money() -> None:
         ],
     )
     out = categorize(receipt, KeywordCategorizer())
-    assert [i.category for i in out.line_items] == ["groceries", "electronics", UNCATEGORIZED]
-    assert out.category == "electronics"
+    assert [i.category for i in out.line_items] == ["groceries_fresh", "shopping", UNCATEGORIZED]
+    assert out.category == "shopping"
 
 
 def test_no_items_uses_the_vendor() -> None:
