@@ -98,6 +98,18 @@ class EnvConfig(BaseModel):
     # Athena stops (and bills no further) a query of the analysts' workgroup past this.
     athena_bytes_scanned_cutoff_gb: int = Field(ge=1)
     training_schedule: str = Field(pattern=r"^cron\(.+\)$")
+    # The training image: an SSM parameter naming an AMI, resolved at every launch so each run
+    # boots the latest patched image (stacks/training_stack.py explains the choice).
+    training_ami_parameter: str = Field(
+        default="/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64", pattern=r"^/[\w./-]+$"
+    )
+    # A run still going this long after the schedule started it is stopped and the group
+    # scaled back to zero, whatever it is doing (a hung run must not bill forever).
+    training_max_runtime_hours: int = Field(default=6, ge=1, le=23)
+    # Alarm when no run succeeded for this many days; CloudWatch evaluates an alarm over
+    # at most 7 days (stacks/monitoring_training.py).
+    training_stale_after_days: int = Field(default=7, ge=1, le=7)
+    training_volume_gb: int = Field(default=30, ge=8, le=1024)
     tags: Mapping[str, str]
     monitoring: MonitoringConfig = MonitoringConfig()
 

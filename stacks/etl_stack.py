@@ -15,9 +15,6 @@ every run, so nothing else ever needs to add partitions.
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import tempfile
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -33,6 +30,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from glue_scripts import lake_schema
+from stacks import python_package
 from stacks.config import REPO_ROOT, EnvConfig
 from stacks.encryption import customer_key
 from stacks.nag import acknowledge, acknowledge_wildcards
@@ -88,45 +86,13 @@ PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 # ---- the job's Python package -----------------------------------------------------------
 def package_sources() -> list[Path]:
     """Every module of ``glue_scripts/`` the job imports (tests and caches left out)."""
-    return sorted(
-        p
-        for p in GLUE_SCRIPTS.rglob("*.py")
-        if "__pycache__" not in p.parts
-        and "tests" not in p.relative_to(GLUE_SCRIPTS).parts
-        and not p.name.startswith("test_")
-    )
-
-
-def package_hash(sources: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in sources:
-        digest.update(str(path.relative_to(REPO_ROOT)).encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-        digest.update(b"\0")
-    return digest.hexdigest()
+    return python_package.package_files(GLUE_SCRIPTS)
 
 
 def build_package(build_dir: Path = PACKAGE_BUILD_DIR) -> Path:
     """A folder whose root holds ``glue_scripts/`` (what ``--extra-py-files`` expects once
-    the CDK zips it), named by the content hash so the same sources give the same folder
-    and the same asset. Built in a temporary folder and renamed, so concurrent synths
-    never see half a package."""
-    sources = package_sources()
-    target = build_dir / package_hash(sources)[:16]
-    if (target / "glue_scripts" / "__init__.py").exists():
-        return target
-    build_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=build_dir))
-    for path in sources:
-        destination = staging / path.relative_to(REPO_ROOT)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination)
-    try:
-        staging.replace(target)
-    except OSError:  # another synth built the same folder first
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    the CDK zips it), named by the content hash (stacks/python_package.py)."""
+    return python_package.build_package(package_sources(), build_dir)
 
 
 # ---- the stack ------------------------------------------------------------------------

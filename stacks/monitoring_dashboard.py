@@ -9,6 +9,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 
 from glue_scripts import lake_schema
+from stacks.monitoring_training import training_widgets
 
 if TYPE_CHECKING:
     from stacks.monitoring_stack import MonitoringStack
@@ -248,19 +249,9 @@ def health_dashboard(stack: MonitoringStack) -> cw.Dashboard:
             ],
         ),
     )
-    edge: list[cw.IWidget] = [
-        cw.TextWidget(
-            markdown=(
-                "## Training\nThe training layer has not landed yet: its runs and model metrics "
-                "join this dashboard with it."
-            ),
-            width=12 if w.distribution else WIDTH,
-            height=6,
-        )
-    ]
     if w.distribution is not None:
-        edge.insert(
-            0,
+        dashboard.add_widgets(
+            cw.TextWidget(markdown="## Edge (CloudFront)", width=WIDTH, height=1),
             _graph(
                 stack,
                 "CloudFront 5xx error rate (%)",
@@ -277,8 +268,9 @@ def health_dashboard(stack: MonitoringStack) -> cw.Dashboard:
                         region=CLOUDFRONT_METRICS_REGION,
                     )
                 ],
-                width=12,
+                width=WIDTH,
             ),
         )
-    dashboard.add_widgets(*edge)
+    if w.training_group_name is not None:
+        dashboard.add_widgets(*training_widgets(stack, w.training_group_name))
     return dashboard

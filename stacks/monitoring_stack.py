@@ -33,6 +33,7 @@ from stacks.config import EnvConfig
 from stacks.encryption import customer_key
 from stacks.monitoring_dashboard import health_dashboard
 from stacks.monitoring_reconciliation import reconciliation_function
+from stacks.monitoring_training import training_alarms
 from stacks.nag import acknowledge
 
 RUNBOOK = "docs/runbook.md"
@@ -62,6 +63,7 @@ class Watched:
     http_api: apigw.IHttpApi
     distribution: cloudfront.IDistribution | None = None
     etl_job_name: str | None = None
+    training_group_name: str | None = None
 
 
 class MonitoringStack(Stack):
@@ -491,3 +493,6 @@ class MonitoringStack(Stack):
             evaluation_periods=1,
             datapoints_to_alarm=1,
         )
+        if w.training_group_name:
+            # Training (ml/metrics_names.py names the metrics the trainer emits).
+            training_alarms(self, w.training_group_name)

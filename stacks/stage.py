@@ -15,6 +15,7 @@ from stacks.hosting_stack import HostingStack
 from stacks.ingest_stack import IngestStack
 from stacks.monitoring_stack import MonitoringStack, Watched
 from stacks.storage_stack import StorageStack
+from stacks.training_stack import TrainingStack
 
 
 class ReceiptlakeStage(Stage):
@@ -57,6 +58,14 @@ class ReceiptlakeStage(Stage):
             key=storage.key,
             lake_bucket=storage.lake_bucket,
         )
+        self.training = self._layer(
+            "training",
+            TrainingStack,
+            table=storage.table,
+            key=storage.key,
+            lake_bucket=storage.lake_bucket,
+            models_bucket=storage.models_bucket,
+        )
         # CloudFront's web ACL must live in us-east-1: a small edge stack there, read by
         # the hosting stack through a cross-region reference. None where WAF is off.
         self.edge = (
@@ -75,7 +84,7 @@ class ReceiptlakeStage(Stage):
             web_acl_arn=self.edge.web_acl_arn if self.edge else None,
             cross_region_references=self.edge is not None,
         )
-        # Last: it watches the layers above. Layer still to land: training.
+        # Last: it watches the layers above.
         self.monitoring = self._layer(
             "monitoring",
             MonitoringStack,
@@ -91,6 +100,7 @@ class ReceiptlakeStage(Stage):
                 http_api=self.api.http_api,
                 distribution=self.hosting.distribution,
                 etl_job_name=self.etl.job_name,
+                training_group_name=self.training.group_name,
             ),
         )
 

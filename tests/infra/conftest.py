@@ -63,6 +63,7 @@ def test_stack_names(synth: SynthResult) -> None:
         assert stage.storage.stack_name == f"receiptlake-{env}-storage"
         assert stage.hosting.stack_name == f"receiptlake-{env}-hosting"
         assert stage.etl.stack_name == f"receiptlake-{env}-etl"
+        assert stage.training.stack_name == f"receiptlake-{env}-training"
         assert stage.monitoring.stack_name == f"receiptlake-{env}-monitoring"
         if stage.edge is not None:  # only where WAF is on; in us-east-1 like CloudFront's web ACL
             assert (stage.edge.stack_name, stage.edge.region) == (f"receiptlake-{env}-edge", "us-east-1")

@@ -17,8 +17,10 @@ from aws_cdk.assertions import Match, Template
 from aws_cdk.aws_events import Schedule
 
 from glue_scripts import lake_schema
+from ml import metrics_names
 from stacks.config import REPO_ROOT, EnvConfig
 from stacks.monitoring_stack import APP_NAMESPACE, ETL_NAMESPACE, RUNBOOK, MonitoringStack
+from stacks.monitoring_training import TRAINING_NAMESPACE
 from tests.infra.conftest import SynthResult
 
 pytestmark = pytest.mark.infra
@@ -68,8 +70,18 @@ def emitted_etl_metrics(root: Path = REPO_ROOT / "glue_scripts") -> set[str]:
     return names
 
 
+def emitted_training_metrics() -> set[str]:
+    """ml/metrics_names.py: the one list of names the trainer emits with and the stacks read
+    (the user data's own RunSucceeded=0 is checked in test_training_stack.py)."""
+    return set(metrics_names.ALL_METRICS)
+
+
 def emitted() -> dict[str, set[str]]:
-    return {APP_NAMESPACE: emitted_app_metrics(), ETL_NAMESPACE: emitted_etl_metrics()}
+    return {
+        APP_NAMESPACE: emitted_app_metrics(),
+        ETL_NAMESPACE: emitted_etl_metrics(),
+        TRAINING_NAMESPACE: emitted_training_metrics(),
+    }
 
 
 # ---- what the template names --------------------------------------------------------------
@@ -217,6 +229,15 @@ def test_the_code_emits_the_metrics_the_scanner_expects() -> None:
     } <= known
     assert {"StuckReceipts", "ObjectsWithoutRecord", "RecordsWithoutObject", "ReceiptsChecked"} <= known
     assert lake_schema.METRICS_NAMESPACE == ETL_NAMESPACE
+    assert metrics_names.NAMESPACE == TRAINING_NAMESPACE == "receiptlake/training"
+    assert {
+        "RunSucceeded",
+        "DurationSeconds",
+        "Resumed",
+        "CategorizerMacroF1",
+        "ForecastMaeRatio",
+        "Promoted",
+    } == (emitted_training_metrics())
     assert {lake_schema.METRIC_JOB_SUCCEEDED, lake_schema.METRIC_QUALITY_VIOLATIONS} <= emitted_etl_metrics()
 
 
@@ -226,7 +247,7 @@ def test_every_custom_metric_named_is_emitted_by_the_code(templates: dict[str, A
         custom = [m for m in named_metrics(template) if m[0] in known]
         # Guard against a parser that silently finds nothing.
         assert len({(ns, name) for ns, name, _ in custom}) >= 20, env
-        assert {ns for ns, _, _ in custom} == {APP_NAMESPACE, ETL_NAMESPACE}
+        assert {ns for ns, _, _ in custom} == {APP_NAMESPACE, ETL_NAMESPACE, TRAINING_NAMESPACE}
         assert unknown_metrics(template, known) == [], env
 
 
@@ -285,7 +306,7 @@ def test_thresholds_come_from_each_environments_config(
 
 def test_composite_pages_on_backlog_with_errors_or_throttles(templates: dict[str, Any]) -> None:
     composites = _of_type(templates["prod"], "AWS::CloudWatch::CompositeAlarm")
-    (props,) = composites.values()
+    (props,) = [p for p in composites.values() if p["AlarmName"] == "receiptlake-prod-ingest-degraded"]
     rule = _flatten(props["AlarmRule"])
     assert rule.startswith("(ALARM(") and " AND (ALARM(" in rule and " OR ALARM(" in rule
 
@@ -356,8 +377,41 @@ def test_dashboard_shows_each_layers_golden_signals(templates: dict[str, Any]) -
         '"AWS/CloudFront","5xxErrorRate"',
         '"region":"us-east-1"',
         lake_schema.METRIC_ROWS_WRITTEN,
+        *(f'"{TRAINING_NAMESPACE}","{name}"' for name in metrics_names.ALL_METRICS),
+        '"AWS/AutoScaling","GroupInServiceInstances"',
     ):
         assert needle in body, needle
+    assert "has not landed yet" not in body
+
+
+def test_training_alarms_page_on_a_failed_run_and_on_no_success_outside_a_run(
+    synth: SynthResult, templates: dict[str, Any]
+) -> None:
+    for env, template in templates.items():
+        config: EnvConfig = synth.stack(env, "monitoring").config  # type: ignore[attr-defined]
+        failed = _alarm(template, env, "training-run-failed")
+        assert (failed["Namespace"], failed["MetricName"], failed["Statistic"]) == (
+            TRAINING_NAMESPACE,
+            metrics_names.RUN_SUCCEEDED,
+            "Minimum",
+        )
+        assert failed["Dimensions"] == [{"Name": metrics_names.DIMENSION_ENVIRONMENT, "Value": env}]
+        assert (failed["ComparisonOperator"], failed["Threshold"]) == ("LessThanThreshold", 1)
+        assert failed["TreatMissingData"] == "notBreaching"  # no run that day is no failure
+        no_success = _alarm(template, env, "training-no-success")
+        assert no_success["TreatMissingData"] == "breaching"
+        assert (
+            no_success["Period"] * no_success["EvaluationPeriods"] == config.training_stale_after_days * 86400
+        )
+        assert no_success["Period"] * no_success["EvaluationPeriods"] <= 7 * 86400  # CloudWatch's limit
+        in_progress = _alarm(template, env, "training-in-progress")
+        assert in_progress["Dimensions"] == [
+            {"Name": "AutoScalingGroupName", "Value": synth.stack(env, "training").group_name}  # type: ignore[attr-defined]
+        ]
+        composites = _of_type(template, "AWS::CloudWatch::CompositeAlarm")
+        (stale,) = [p for p in composites.values() if p["AlarmName"] == f"receiptlake-{env}-training-stale"]
+        rule = _flatten(stale["AlarmRule"])
+        assert rule.startswith("(ALARM(") and "NOT (ALARM(" in rule
 
 
 def test_a_failed_etl_run_reaches_the_topic_even_without_its_metric(
