@@ -3,7 +3,7 @@ import { ApiError } from '../api/client'
 import { useApi } from '../api/context'
 import type { Receipt, ReceiptDetail } from '../api/types'
 import { Loading, PageHeader, ProblemAlert, StatusBadge } from '../components/common'
-import { COMMON_CATEGORIES } from '../lib/categories'
+import { CATEGORY_SUGGESTIONS, categoryLabel } from '../lib/categories'
 import { formatBytes, formatDateTime, sentence } from '../lib/format'
 import { addDecimals, compareDecimals, formatMoney, isDecimalString } from '../lib/money'
 import { pollUntilProcessed } from '../lib/poll'
@@ -348,8 +348,8 @@ function ReceiptEditor({ detail, onChanged, onReload }: EditorProps) {
         <Field name="total" {...fieldProps} inputMode="decimal" />
       </Section>
       <datalist id="category-suggestions">
-        {COMMON_CATEGORIES.map((c) => (
-          <option key={c} value={c} />
+        {CATEGORY_SUGGESTIONS.map((c) => (
+          <option key={c} value={c} label={categoryLabel(c)} />
         ))}
       </datalist>
       <LineItemsEditor receipt={receipt} items={form.line_items} errors={errors} disabled={disabled} onChange={(line_items) => setForm({ ...form, line_items })} />
