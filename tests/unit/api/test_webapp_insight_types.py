@@ -77,5 +77,9 @@ def test_same_fields_and_nullability(ts_name: str) -> None:
 
 def test_same_kinds() -> None:
     source = TYPES_TS.read_text(encoding="utf-8")
-    assert _ts_literals(_interface(source, "Driver")["kind"]) == _literals(Driver.model_fields["kind"].annotation)
-    assert _ts_literals(_type_alias(source, "AnomalyKind")) == _literals(Anomaly.model_fields["kind"].annotation)
+    assert _ts_literals(_interface(source, "Driver")["kind"]) == _literals(
+        Driver.model_fields["kind"].annotation
+    )
+    assert _ts_literals(_type_alias(source, "AnomalyKind")) == _literals(
+        Anomaly.model_fields["kind"].annotation
+    )

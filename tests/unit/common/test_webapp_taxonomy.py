@@ -16,9 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 CATEGORIES_TS = REPO_ROOT / "webapp" / "src" / "lib" / "categories.ts"
 
 _STRING = r"'((?:[^'\\]|\\.)*)'"
-_ENTRY = re.compile(
-    rf"\{{\s*slug:\s*{_STRING},\s*label:\s*{_STRING},\s*description:\s*{_STRING}\s*\}},?"
-)
+_ENTRY = re.compile(rf"\{{\s*slug:\s*{_STRING},\s*label:\s*{_STRING},\s*description:\s*{_STRING}\s*\}},?")
 _PAIR = re.compile(rf"^\s*(\w+|{_STRING}):\s*{_STRING},?\s*$")
 
 

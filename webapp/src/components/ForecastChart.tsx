@@ -37,7 +37,8 @@ export function SpendForecastChart({ rows, currency, reason }: { rows: SpendRow[
           <XAxis dataKey="name" />
           <YAxis tickFormatter={axisMoney(currency)} width={70} />
           <Tooltip formatter={tooltip as never} />
-          <Legend />
+          {/* series order, in the text colour: the forecast's orange is too pale for words */}
+          <Legend itemSorter={null} formatter={(value: string) => <span className="legend-text">{value}</span>} />
           <Bar dataKey="actual" name="Spent" stackId="spend" fill={SPENT} isAnimationActive={false} />
           <Bar dataKey="forecast" name="Forecast (80% range)" stackId="spend" fill={FORECAST} fillOpacity={0.6} stroke={FORECAST} isAnimationActive={false}>
             <ErrorBar dataKey="range" direction="y" width={12} strokeWidth={2} stroke={WHISKER} />
