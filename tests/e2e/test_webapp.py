@@ -9,13 +9,16 @@ test-artifacts/e2e/<test>/; console errors and uncaught page errors fail the tes
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Response, expect, sync_playwright
 
+from lambda_src.api.insights import write_insights
+from lambda_src.api.schemas import Anomaly, Driver, Forecast, InsightSet
+from receiptlake.local.provision import client
+from receiptlake.local.running import find_running
 from receiptlake.local.samples import SHOPS
 from tests.e2e.conftest import REPO_ROOT, LocalMode
 
@@ -358,5 +365,185 @@ def test_phone_width(site: LocalMode, session: Session) -> None:
     expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
     fits()
     s.step("settings")
+
+    assert s.errors == []
+
+
+# ---- insights and category corrections (the ML layer's output, shown to a person) ----------
+
+
+def token_sub(token: str) -> str:
+    """The Cognito ``sub`` in an ID token (the API verifies it; here it only names the user)."""
+    payload = token.split(".")[1]
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return str(claims["sub"])
+
+
+def api_get(site: LocalMode, token: str, path: str, **params: str) -> Any:
+    response = httpx.get(f"{site.url}/api{path}", params=params, headers={"Authorization": f"Bearer {token}"})
+    response.raise_for_status()
+    return response.json()
+
+
+def month_after(day: date, months: int) -> str:
+    index = day.year * 12 + day.month - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def sample_insights(currencies: list[str], receipt_ids: dict[str, str], month: str) -> InsightSet:
+    """Forecasts (all spending and two categories) and a category anomaly with vendor drivers
+    per currency, as a training run writes them."""
+    forecasts: list[Forecast] = []
+    anomalies: list[Anomaly] = []
+    for currency in currencies:
+        forecasts += [
+            Forecast(
+                currency=currency,
+                month=month,
+                category=None,
+                predicted=Decimal("420.00"),
+                lower=Decimal("350.00"),
+                upper=Decimal("505.50"),
+            ),
+            Forecast(
+                currency=currency,
+                month=month,
+                category="groceries_fresh",
+                predicted=Decimal("120.00"),
+                lower=Decimal("95.00"),
+                upper=Decimal("150.00"),
+            ),
+            Forecast(
+                currency=currency,
+                month=month,
+                category="dining",
+                predicted=Decimal("80.00"),
+                lower=Decimal("40.00"),
+                upper=Decimal("130.00"),
+            ),
+        ]
+        anomalies.append(
+            Anomaly(
+                kind="category",
+                month=month_after(date.today(), -1),
+                category="dining",
+                currency=currency,
+                amount=Decimal("245.00"),
+                expected=Decimal("60.00"),
+                explanation=f"Dining out last month was about 4 times your usual ({currency}, e2e).",
+                score=4.2,
+                drivers=[
+                    Driver(
+                        kind="vendor",
+                        label="Harbour Wine Bar",
+                        amount=Decimal("180.00"),
+                        receipt_id=receipt_ids.get(currency),
+                    ),
+                    Driver(kind="vendor", label="Bistro Nine", amount=Decimal("65.00")),
+                ],
+            )
+        )
+    return InsightSet(forecasts=forecasts, anomalies=anomalies)
+
+
+def test_insights_and_category_correction(site: LocalMode, session: Session) -> None:
+    s, page = session, session.page
+    sign_in(s, site)
+    token = id_token(page)
+
+    # 1. A training run publishes this user's insights (into local mode's table, live)
+    running = find_running(site.state_dir)
+    assert running is not None, "local mode did not announce where it runs"
+    today = date.today()
+    summary = api_get(
+        site,
+        token,
+        "/analytics/summary",
+        group="month",
+        **{"from": month_after(today, -11), "to": month_after(today, 0)},
+    )
+    currencies = [c["currency"] for c in summary["currencies"]]
+    assert currencies, summary
+    listed = api_get(site, token, "/receipts", status="PROCESSED")["items"]
+    with_items = [r for r in listed if r["line_items"] and r["line_items"][0]["description"]]
+    assert with_items, "no processed sample receipt with line items"
+    receipt_ids: dict[str, str] = {}
+    for r in with_items:
+        receipt_ids.setdefault(r["currency"], r["receipt_id"])
+    forecast_month = month_after(today, 1)
+    write_insights(
+        client("dynamodb", running.endpoint, running.region),
+        running.table,
+        token_sub(token),
+        model_version="e2e",
+        generated_at=datetime.now(UTC).isoformat(),
+        insights=sample_insights(currencies, receipt_ids, forecast_month),
+    )
+
+    # 2. The Analytics page draws them: the forecast with its interval, per category, the anomaly
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Analytics").click()
+    expect(page.get_by_role("heading", level=1, name="Analytics")).to_be_visible()
+    shown = re.search(
+        r"amounts in ([A-Z]{3})\.", page.get_by_text(re.compile(r"amounts in [A-Z]{3}\.")).inner_text()
+    )
+    assert shown, "the page names no currency"
+    currency = shown.group(1)
+    trend = page.get_by_role("region", name="Spending trend and forecast")
+    expect(trend.get_by_role("img", name=f"Monthly spend in {currency} and the forecast")).to_be_visible()
+    expect(trend.locator("svg.recharts-surface").first).to_be_visible()
+    expect(trend.locator(".recharts-errorBar")).to_have_count(1)
+    label = time.strftime("%b %Y", time.strptime(f"{forecast_month}-01", "%Y-%m-%d"))
+    expect(trend.get_by_test_id("forecast-summary")).to_contain_text(f"{label}: about ")
+    expect(trend.get_by_test_id("forecast-summary")).to_contain_text("(80% interval)")
+
+    by_category = page.get_by_role("region", name="Next month by category")
+    expect(by_category.locator("svg.recharts-surface").first).to_be_visible()
+    expect(by_category.locator(".recharts-errorBar")).to_have_count(2)
+    by_category.get_by_text("Show as a table").click()
+    expect(by_category.get_by_role("rowheader")).to_have_text(["Groceries: fresh", "Dining out"])
+
+    unusual = page.get_by_role("region", name="Unusual spending")
+    card = unusual.get_by_role("article").filter(has_text="about 4 times your usual")
+    expect(card).to_have_count(1)
+    expect(
+        card.get_by_text(f"Dining out last month was about 4 times your usual ({currency}, e2e).")
+    ).to_be_visible()
+    expect(card).to_contain_text("usually about")
+    drivers = card.get_by_role("img", name=re.compile("What made .* stand out"))
+    expect(drivers.locator(".recharts-bar-rectangle")).to_have_count(2)
+    # a long label wraps onto two lines (two tspans), so allow any space between its words
+    expect(drivers).to_contain_text(re.compile(r"Harbour\s*Wine\s*Bar"))
+    expect(drivers).to_contain_text("Bistro Nine")
+    if currency in receipt_ids:
+        expect(card.get_by_role("link", name="Open the receipt: Harbour Wine Bar")).to_have_attribute(
+            "href", f"#/receipts/{receipt_ids[currency]}"
+        )
+    s.step("insights")
+
+    # 3. Correcting one item's category on a receipt saves it at once, for good
+    receipt = with_items[0]
+    rid, item = receipt["receipt_id"], receipt["line_items"][0]
+    chosen = "health" if item["category"] != "health" else "travel"
+    page.goto(f"{site.url}/#/receipts/{rid}")
+    select = page.get_by_label("Category, item 1", exact=True)
+    expect(select).to_be_visible()
+    s.step("receipt-before")
+    select.select_option(chosen)
+    expect(
+        page.get_by_role("status").filter(has_text=f"Saved: “{item['description']}” is now")
+    ).to_be_visible()
+    expect(page.get_by_test_id("item-category-status").first).to_have_text("✓ Saved")
+    s.step("category-saved")
+    page.reload()
+    expect(page.get_by_label("Category, item 1", exact=True)).to_have_value(chosen)
+    expect(page.get_by_test_id("line-items")).to_contain_text("(corrected)")
+    s.step("category-reloaded")
+    stored = api_get(site, token, f"/receipts/{rid}")["receipt"]
+    assert stored["line_items"][0]["category"] == chosen
+    assert stored["line_items"][0]["category_confidence"] is None  # a person chose it
+    assert [i["description"] for i in stored["line_items"]] == [
+        i["description"] for i in receipt["line_items"]
+    ]
+    assert "line_items" in stored["corrected_fields"]
 
     assert s.errors == []

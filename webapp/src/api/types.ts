@@ -146,24 +146,59 @@ export interface ItemHistory {
   points: ItemPricePoint[]
 }
 
+/** Next month's spend in one currency: all spending (`category` null) or one category. */
 export interface Forecast {
   currency: string
+  /** YYYY-MM, the forecast month */
   month: string
-  predicted: Money | number
-  lower: Money | number
-  upper: Money | number
+  /** a taxonomy slug (lib/categories.ts); null = all spending */
+  category: string | null
+  predicted: Money
+  /** lower end of the 80% interval */
+  lower: Money
+  /** upper end of the 80% interval */
+  upper: Money
 }
 
-export interface Anomaly {
-  receipt_id: string
-  currency: string
+/** What made an anomaly: a vendor, an item or a category, with the money it added. */
+export interface Driver {
+  kind: 'vendor' | 'item' | 'category'
+  label: string
   amount: Money
+  receipt_id: string | null
+}
+
+export type AnomalyKind = 'receipt' | 'month' | 'category' | 'vendor'
+
+/** Spending far from the user's own baseline, explained by its drivers. */
+export interface Anomaly {
+  kind: AnomalyKind
+  /** set when kind is receipt */
+  receipt_id: string | null
+  /** YYYY-MM */
+  month: string | null
+  category: string | null
+  vendor: string | null
+  currency: string
+  /** what was spent */
+  amount: Money
+  /** the user's usual amount */
+  expected: Money | null
+  /** a plain sentence */
   explanation: string
+  /** how unusual: robust z-score, higher is stranger */
   score: number
+  drivers: Driver[]
+}
+
+export interface InsightSet {
+  forecasts: Forecast[]
+  anomalies: Anomaly[]
 }
 
 export interface Insights {
-  insights: { forecasts: Forecast[]; anomalies: Anomaly[] } | null
+  insights: InsightSet
+  /** why there is nothing to show (no model run yet, being regenerated), else null */
   reason: string | null
   model_version: string | null
 }

@@ -1,5 +1,6 @@
 import type { Receipt } from '../api/types'
-import { formatCategory, formatDate } from '../lib/format'
+import { categoryLabel } from '../lib/categories'
+import { formatDate } from '../lib/format'
 import { formatMoney } from '../lib/money'
 import { Link } from './Link'
 import { StatusBadge } from './common'
@@ -14,7 +15,7 @@ export function ReceiptRow({ r }: { r: Receipt }) {
         <span className="receipt-amount">{r.total ? formatMoney(r.total, r.currency) : '—'}</span>
         <span className="receipt-meta">
           {date}
-          {r.category ? ` · ${formatCategory(r.category)}` : ''}
+          {r.category ? ` · ${categoryLabel(r.category)}` : ''}
           {r.duplicate_of ? ' · possible duplicate' : ''}
         </span>
         <span className="receipt-status">

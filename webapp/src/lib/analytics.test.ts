@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { CurrencySummary, Summary } from '../api/types'
-import { anomalySentence, categoryChart, currencyList, priceSeries, topVendors, trendRows } from './analytics'
+import { categoryChart, currencyList, priceSeries, topVendors } from './analytics'
 
 const eur = (groups: CurrencySummary['groups']): CurrencySummary => ({ currency: 'EUR', total: '0', count: 9, groups })
 
@@ -8,18 +8,18 @@ describe('analytics shaping', () => {
   it('pivots category groups into monthly stacked rows, exactly', () => {
     const chart = categoryChart(
       eur([
-        { key: '2026-03|groceries', month: '2026-03', label: 'groceries', total: '0.10', count: 1 },
-        { key: '2026-03|groceries', month: '2026-03', label: 'groceries', total: '0.20', count: 1 },
+        { key: '2026-03|groceries_fresh', month: '2026-03', label: 'groceries_fresh', total: '0.10', count: 1 },
+        { key: '2026-03|groceries_fresh', month: '2026-03', label: 'groceries_fresh', total: '0.20', count: 1 },
         { key: '2026-02|dining', label: 'dining', total: '40.00', count: 2 }, // month only in the key
         { key: '2026-03|dining', month: '2026-03', label: 'dining', total: '5.5', count: 1 },
       ]),
     )
     expect(chart.byMonth).toBe(true)
-    expect(chart.categories).toEqual(['dining', 'groceries'])
-    expect(chart.totals).toEqual({ groceries: '0.30', dining: '45.50' })
+    expect(chart.categories).toEqual(['dining', 'groceries_fresh'])
+    expect(chart.totals).toEqual({ groceries_fresh: '0.30', dining: '45.50' })
     expect(chart.rows.map((r) => r.month)).toEqual(['2026-02', '2026-03'])
-    expect(chart.rows[1].exact.groceries).toBe('0.30')
-    expect(chart.rows[1].groceries).toBe(0.3)
+    expect(chart.rows[1].exact.groceries_fresh).toBe('0.30')
+    expect(chart.rows[1].groceries_fresh).toBe(0.3)
   })
 
   it('falls back to per-category totals when groups carry no month', () => {
@@ -30,7 +30,19 @@ describe('analytics shaping', () => {
       ]),
     )
     expect(chart.byMonth).toBe(false)
-    expect(chart.rows.map((r) => r.name)).toEqual(['fuel', 'groceries'])
+    // legacy names are read as today's categories
+    expect(chart.rows.map((r) => r.name)).toEqual(['transport', 'groceries_pantry'])
+  })
+
+  it('adds legacy names to the category they became', () => {
+    const chart = categoryChart(
+      eur([
+        { key: '2026-03|groceries', month: '2026-03', label: 'groceries', total: '1.10', count: 1 },
+        { key: '2026-03|groceries_pantry', month: '2026-03', label: 'groceries_pantry', total: '2.20', count: 1 },
+        { key: '2026-03|bakery', month: '2026-03', label: 'bakery', total: '0.50', count: 1 },
+      ]),
+    )
+    expect(chart.totals).toEqual({ groceries_pantry: '3.30', bakery: '0.50' })
   })
 
   it('ranks vendors by exact totals', () => {
@@ -59,35 +71,9 @@ describe('analytics shaping', () => {
     ])
   })
 
-  it('joins the forecast band to the last actual month', () => {
-    const rows = trendRows(
-      eur([
-        { key: '2026-01', label: '2026-01', total: '100.00', count: 3 },
-        { key: '2026-02', month: '2026-02', label: 'Feb', total: '120.00', count: 4 },
-      ]),
-      [
-        { currency: 'EUR', month: '2026-03', predicted: '130.00', lower: '110.00', upper: '150.00' },
-        { currency: 'USD', month: '2026-03', predicted: 1, lower: 0, upper: 2 },
-      ],
-      'EUR',
-    )
-    expect(rows.map((r) => r.month)).toEqual(['2026-01', '2026-02', '2026-03'])
-    expect(rows[1]).toMatchObject({ actual: 120, predicted: 120, band: [120, 120] })
-    expect(rows[2]).toMatchObject({ predicted: 130, band: [110, 150] })
-    expect(rows[2].exact).toEqual({ predicted: '130.00', lower: '110.00', upper: '150.00' })
-    expect(rows[2].actual).toBeUndefined()
-  })
-
   it('lists currencies by how much they are used', () => {
     const s = (cs: Array<[string, number]>): Summary => ({ from: '', to: '', group: 'month', currencies: cs.map(([currency, count]) => ({ currency, count, total: '1', groups: [] })) })
     expect(currencyList(s([['USD', 2], ['EUR', 10]]), undefined, s([['GBP', 1]]))).toEqual(['EUR', 'USD', 'GBP'])
-  })
-
-  it('explains anomalies in words', () => {
-    expect(anomalySentence({ receipt_id: 'r', currency: 'EUR', amount: '245.00', explanation: 'about 4 times your usual dining spend.', score: 4 })).toBe(
-      '€245.00 stood out: about 4 times your usual dining spend.',
-    )
-    expect(anomalySentence({ receipt_id: 'r', currency: 'USD', amount: '9', explanation: '', score: 1 })).toMatch(/\$9.00 is unusual/)
   })
 
   it('builds price series per vendor for one currency', () => {

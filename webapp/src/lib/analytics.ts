@@ -1,7 +1,8 @@
 // Pure shaping of analytics API answers into chart rows (kept apart from recharts so it
 // can be tested, and so the numbers shown in words stay exact decimal strings).
-import type { Anomaly, CurrencySummary, Forecast, ItemPricePoint, Summary, SummaryGroupRow } from '../api/types'
-import { addDecimals, compareDecimals, formatMoney, toChartNumber } from './money'
+import type { CurrencySummary, ItemPricePoint, Summary, SummaryGroupRow } from '../api/types'
+import { withoutLegacy } from './categories'
+import { addDecimals, compareDecimals, toChartNumber } from './money'
 import { formatMonth } from './format'
 
 export function currencyList(...summaries: Array<Summary | undefined>): string[] {
@@ -23,14 +24,15 @@ export function groupMonth(g: SummaryGroupRow): string | null {
   return g.key.includes('|') && MONTH.test(head) ? head : null
 }
 
+/** The category of a category group, legacy names mapped onto today's taxonomy so that
+ * old and new receipts add up in one series. */
 export function groupCategory(g: SummaryGroupRow): string {
-  if (g.label) return g.label
   const parts = g.key.split('|')
-  return parts[parts.length - 1] || 'uncategorized'
+  return withoutLegacy(g.label || parts[parts.length - 1] || 'uncategorized')
 }
 
 export interface ChartRow {
-  [series: string]: string | number | Record<string, string> | [number, number] | undefined
+  [series: string]: string | number | Record<string, string> | undefined
   /** exact decimal strings behind each numeric series, for tooltips and tables */
   exact: Record<string, string>
 }
@@ -82,48 +84,6 @@ export function topVendors(cs: CurrencySummary | undefined, n = 10): SummaryGrou
     by.set(key, prev ? { ...prev, total: addDecimals([prev.total, g.total]), count: prev.count + g.count } : { key, label: g.label || key, total: g.total, count: g.count })
   }
   return [...by.values()].sort((a, b) => compareDecimals(b.total, a.total) || b.count - a.count || a.label.localeCompare(b.label)).slice(0, n)
-}
-
-const asString = (v: string | number) => (typeof v === 'number' ? String(v) : v)
-
-/** Actual monthly totals, then the forecast with its band, joined at the last actual month. */
-export function trendRows(cs: CurrencySummary | undefined, forecasts: Forecast[], currency: string): ChartRow[] {
-  const rows = new Map<string, ChartRow>()
-  for (const g of cs?.groups ?? []) {
-    const m = g.month && MONTH.test(g.month) ? g.month : MONTH.test(g.key) ? g.key : null
-    if (!m) continue
-    const row: ChartRow = rows.get(m) ?? { month: m, name: formatMonth(m), exact: {} }
-    row.exact.actual = addDecimals([row.exact.actual, g.total])
-    row.actual = toChartNumber(row.exact.actual)
-    rows.set(m, row)
-  }
-  const actualMonths = [...rows.keys()].sort()
-  const fc = forecasts.filter((f) => f.currency === currency && MONTH.test(f.month)).sort((a, b) => a.month.localeCompare(b.month))
-  if (fc.length && actualMonths.length) {
-    const last = rows.get(actualMonths[actualMonths.length - 1])!
-    if (fc[0].month > String(last.month)) {
-      // start the forecast line and band where the actual line ends
-      last.predicted = last.actual
-      last.band = [last.actual as number, last.actual as number]
-    }
-  }
-  for (const f of fc) {
-    const row: ChartRow = rows.get(f.month) ?? { month: f.month, name: formatMonth(f.month), exact: {} }
-    row.exact.predicted = asString(f.predicted)
-    row.exact.lower = asString(f.lower)
-    row.exact.upper = asString(f.upper)
-    row.predicted = toChartNumber(f.predicted)
-    row.band = [toChartNumber(f.lower), toChartNumber(f.upper)]
-    rows.set(f.month, row)
-  }
-  return [...rows.values()].sort((a, b) => String(a.month).localeCompare(String(b.month)))
-}
-
-/** An anomaly in a sentence a person can read. */
-export function anomalySentence(a: Anomaly): string {
-  const amount = formatMoney(a.amount, a.currency)
-  const why = a.explanation?.trim().replace(/\.$/, '')
-  return why ? `${amount} stood out: ${why}.` : `${amount} is unusual compared with your other spending.`
 }
 
 export interface PriceSeries {

@@ -152,3 +152,14 @@ export function formatMoney(
   }
   return out
 }
+
+/** Axis ticks: compact money ("€1.2K"), for charts only. */
+export function axisMoney(currency: string): (v: number) => string {
+  let nf: Intl.NumberFormat | null = null
+  try {
+    nf = new Intl.NumberFormat(undefined, { style: 'currency', currency, notation: 'compact', maximumFractionDigits: 1 })
+  } catch {
+    nf = null
+  }
+  return (v: number) => (nf ? nf.format(v) : String(v))
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { makeReceipt } from '../test/helpers'
-import { diffForm, fieldAttention, formFromReceipt, validateForm } from './receiptForm'
+import { diffForm, fieldAttention, formFromReceipt, itemsWithCategory, rebaseForm, validateForm } from './receiptForm'
 
 describe('receipt form', () => {
   it('round-trips with no changes', () => {
@@ -66,5 +66,20 @@ describe('receipt form', () => {
     expect(fieldAttention(r, 'purchase_date')?.reasons).toEqual(['purchase_date is in the future'])
     expect(fieldAttention(r, 'line_items')?.reasons).toHaveLength(1)
     expect(fieldAttention(makeReceipt({ confidence: { 'vendor.name': 0.4 } }), 'vendor_name')?.confidence).toBe(0.4)
+  })
+  it('carries unsaved edits over to the version an item category was saved in', () => {
+    const before = makeReceipt()
+    const f = formFromReceipt(before)
+    f.tip = '1.00'
+    f.line_items[0] = { ...f.line_items[0], amount: '2.20' }
+    f.line_items[1] = { ...f.line_items[1], category: 'groceries_fresh' }
+    const items = itemsWithCategory(before.line_items, 1, 'groceries_fresh')
+    expect(items[1]).toMatchObject({ category: 'groceries_fresh', category_confidence: null })
+    expect(items[0]).toBe(before.line_items[0])
+    const after = makeReceipt({ line_items: items.map((it) => ({ ...it })), version: 4 })
+    const next = rebaseForm(f, before, after, 1)
+    expect(next.line_items[1].orig).toBe(after.line_items[1])
+    // only the edits not saved yet remain to save
+    expect(diffForm(next, after)).toEqual({ tip: '1.00', line_items: [{ ...after.line_items[0], amount: '2.20' }, after.line_items[1]] })
   })
 })

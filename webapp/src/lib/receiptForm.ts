@@ -118,6 +118,29 @@ export function diffForm(form: ReceiptForm, r: Receipt): ReceiptPatch {
   return patch
 }
 
+/** A receipt's saved line items with one item's category chosen by a person: its confidence
+ * is cleared (null), the other items are sent back as they are (the API replaces the list). */
+export function itemsWithCategory(items: LineItem[], index: number, category: string): LineItem[] {
+  const value = category.trim() || null
+  return items.map((it, i) => (i === index ? { ...it, category: value, category_confidence: null } : it))
+}
+
+/**
+ * The form carried over to the receipt's next version after one item's category was saved on
+ * its own: every unsaved edit kept, each row pointed at its item in the new version, and the
+ * saved row showing what was saved.
+ */
+export function rebaseForm(form: ReceiptForm, before: Receipt, after: Receipt, row: number): ReceiptForm {
+  return {
+    ...form,
+    line_items: form.line_items.map((it, i) => {
+      const j = it.orig ? before.line_items.indexOf(it.orig) : -1
+      const orig = j >= 0 ? after.line_items[j] : it.orig
+      return i === row ? { ...it, category: s(orig?.category), orig } : { ...it, orig }
+    }),
+  }
+}
+
 export type FormErrors = Partial<Record<string, string>>
 
 /** What the API accepts for a typed amount: up to 12 digits, 4 decimal places. */

@@ -1,8 +1,8 @@
 import { screen, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
-import type { Summary } from '../api/types'
-import { fakeFetch, json, makeApi, problem, renderWithApi } from '../test/helpers'
+import type { Insights, Summary } from '../api/types'
+import { fakeFetch, json, makeApi, problem, renderWithApi, sizeCharts } from '../test/helpers'
 import AnalyticsPage from './AnalyticsPage'
 
 const summaries: Record<string, Summary> = {
@@ -61,18 +61,53 @@ const summaries: Record<string, Summary> = {
   },
 }
 
+const insights: Insights = {
+  insights: {
+    forecasts: [
+      { currency: 'EUR', month: '2026-04', category: null, predicted: '95.00', lower: '70.00', upper: '120.50' },
+      { currency: 'EUR', month: '2026-04', category: 'dining', predicted: '60.00', lower: '40.00', upper: '85.00' },
+      { currency: 'EUR', month: '2026-04', category: 'groceries_fresh', predicted: '30.00', lower: '25.00', upper: '36.00' },
+    ],
+    anomalies: [
+      {
+        kind: 'category',
+        receipt_id: null,
+        month: '2026-03',
+        category: 'dining',
+        vendor: null,
+        currency: 'EUR',
+        amount: '245.00',
+        expected: '60.00',
+        explanation: 'Dining out in March was about 4 times your usual',
+        score: 3.9,
+        drivers: [
+          { kind: 'vendor', label: 'Wine bar', amount: '180.00', receipt_id: 'r7' },
+          { kind: 'vendor', label: 'Bistro 9', amount: '50.25', receipt_id: null },
+        ],
+      },
+      {
+        kind: 'receipt',
+        receipt_id: 'r9',
+        month: '2026-02',
+        category: null,
+        vendor: 'Corner Market',
+        currency: 'EUR',
+        amount: '80.15',
+        expected: null,
+        explanation: 'One receipt far above your usual at Corner Market.',
+        score: 2.1,
+        drivers: [{ kind: 'item', label: 'Olive oil 5L', amount: '42.00', receipt_id: 'r9' }],
+      },
+    ],
+  },
+  reason: null,
+  model_version: 'v3',
+}
+
 function routes(over: Parameters<typeof fakeFetch>[0] = {}) {
   return fakeFetch({
     'GET /analytics/summary': (c) => json(summaries[c.query.get('group')!]),
-    'GET /insights': () =>
-      json({
-        insights: {
-          forecasts: [{ currency: 'EUR', month: '2026-04', predicted: '95.00', lower: '70.00', upper: '120.50' }],
-          anomalies: [{ receipt_id: 'r9', currency: 'EUR', amount: '245.00', explanation: 'about 4 times your usual dining spend', score: 3.9 }],
-        },
-        reason: null,
-        model_version: 'v3',
-      }),
+    'GET /insights': () => json(insights),
     'GET /analytics/items': (c) =>
       json({
         query: c.query.get('q'),
@@ -86,6 +121,51 @@ function routes(over: Parameters<typeof fakeFetch>[0] = {}) {
 }
 
 describe('AnalyticsPage', () => {
+  it('draws the forecast: months spent, next month with its interval, and by category', async () => {
+    sizeCharts()
+    renderWithApi(<AnalyticsPage />, makeApi(routes().fetch))
+    const trend = await screen.findByRole('region', { name: 'Spending trend and forecast' })
+    const summary = await within(trend).findByText(/^Apr 2026: about €95.00 is forecast, likely between €70.00 and €120.50 \(80% interval\)\./)
+    expect(summary).toHaveTextContent('Mar 2026: €50.25 spent.')
+    const chart = await within(trend).findByRole('img', { name: 'Monthly spend in EUR and the forecast' })
+    expect(chart.querySelectorAll('.recharts-bar-rectangle path').length).toBeGreaterThanOrEqual(3) // Feb, Mar, Apr
+    expect(chart.querySelectorAll('.recharts-errorBar')).toHaveLength(1) // the forecast's whiskers
+    const rows = within(trend).getAllByRole('row').slice(1)
+    expect(rows.map((r) => r.textContent)).toEqual(['Feb 2026€80.25——', 'Mar 2026€50.25——', 'Apr 2026—€95.00€70.00 – €120.50'])
+
+    const byCategory = screen.getByRole('region', { name: 'Next month by category' })
+    const bars = await within(byCategory).findByRole('img', { name: 'Forecast by category for Apr 2026' })
+    expect(bars.querySelectorAll('.recharts-errorBar')).toHaveLength(2)
+    expect(within(byCategory).getByText(/Biggest: Dining out, about €60.00 \(likely €40.00 – €85.00\)\./)).toBeInTheDocument()
+    expect(within(byCategory).getAllByRole('rowheader').map((h) => h.textContent)).toEqual(['Dining out', 'Groceries: fresh'])
+  })
+
+  it('shows each anomaly as a card: the explanation, amount against usual, drivers and receipts', async () => {
+    sizeCharts()
+    renderWithApi(<AnalyticsPage />, makeApi(routes().fetch))
+    const region = await screen.findByRole('region', { name: 'Unusual spending' })
+    const cards = await within(region).findAllByRole('article')
+    expect(cards.map((c) => within(c).getByRole('heading', { level: 3 }).textContent)).toEqual(['Dining out in Mar 2026', 'A receipt from Corner Market in Feb 2026'])
+    const [dining, receipt] = cards
+    expect(within(dining).getByText('Dining out in March was about 4 times your usual.')).toBeInTheDocument()
+    expect(dining).toHaveTextContent('Spent €245.00 · usually about €60.00')
+    const drivers = within(dining).getByRole('table', { name: 'What made “Dining out in Mar 2026” stand out' })
+    expect(within(drivers).getAllByRole('row').slice(1).map((r) => r.textContent)).toEqual(['Wine barVendor€180.00', 'Bistro 9Vendor€50.25'])
+    expect((await within(dining).findByRole('img', { name: 'What made “Dining out in Mar 2026” stand out' })).querySelectorAll('.recharts-bar-rectangle')).toHaveLength(2)
+    expect(within(dining).getByRole('link', { name: 'Open the receipt: Wine bar' })).toHaveAttribute('href', '#/receipts/r7')
+    // the receipt's own item points at the receipt: one link
+    expect(within(receipt).getAllByRole('link').map((a) => a.getAttribute('href'))).toEqual(['#/receipts/r9'])
+    expect(receipt).not.toHaveTextContent('usually')
+  })
+
+  it("shows the API's reason when there are no insights yet", async () => {
+    const reason = 'No insights yet: forecasts and anomaly alerts appear after the next training run has seen a few months of your receipts.'
+    renderWithApi(<AnalyticsPage />, makeApi(routes({ 'GET /insights': () => json({ insights: { forecasts: [], anomalies: [] }, reason, model_version: null }) }).fetch))
+    for (const name of ['Spending trend and forecast', 'Next month by category', 'Unusual spending']) {
+      expect(await within(await screen.findByRole('region', { name })).findByText(reason)).toBeInTheDocument()
+    }
+  })
+
   it('shows categories, trend with forecast, top vendors and anomalies in words', async () => {
     const f = routes()
     renderWithApi(<AnalyticsPage />, makeApi(f.fetch))
@@ -98,10 +178,11 @@ describe('AnalyticsPage', () => {
     const trend = screen.getByTestId('chart-trend')
     expect(await within(trend).findByText('€70.00 – €120.50')).toBeInTheDocument()
     const categories = screen.getByTestId('chart-categories')
-    expect(within(categories).getByRole('columnheader', { name: 'groceries' })).toBeInTheDocument()
+    // a legacy name is shown as the category it became
+    expect(within(categories).getByRole('columnheader', { name: 'Groceries: pantry' })).toBeInTheDocument()
     expect(within(categories).getByText('€80.25')).toBeInTheDocument()
 
-    expect(await screen.findByText('€245.00 stood out: about 4 times your usual dining spend.')).toBeInTheDocument()
+    expect(await screen.findByText('Dining out in March was about 4 times your usual.')).toBeInTheDocument()
     expect(screen.getByRole('link', { name: 'Open the receipt' })).toHaveAttribute('href', '#/receipts/r9')
     const groups = f.calls.filter((c) => c.path === '/analytics/summary').map((c) => c.query.get('group'))
     expect(groups.sort()).toEqual(['category', 'month', 'vendor'])

@@ -1,65 +1,28 @@
-import { useState, type FormEvent, type ReactNode } from 'react'
-import {
-  Area,
-  Bar,
-  BarChart,
-  CartesianGrid,
-  ComposedChart,
-  Legend,
-  Line,
-  LineChart,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts'
+import { useState, type FormEvent } from 'react'
+import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import { useApi } from '../api/context'
-import type { Insights, ItemHistory, Summary } from '../api/types'
+import type { ItemHistory, Summary } from '../api/types'
+import { ChartCard, CHART_HEIGHT } from '../components/ChartCard'
 import { Empty, Loading, PageHeader, ProblemAlert } from '../components/common'
-import { anomalySentence, categoryChart, currencyList, forCurrency, PALETTE, priceSeries, topVendors, trendRows, type ChartRow } from '../lib/analytics'
-import { formatCategory, formatDate, formatMonth, monthOffset } from '../lib/format'
-import { formatMoney } from '../lib/money'
-import { useAsync } from '../lib/useAsync'
+import { SpendForecastChart, SpendForecastTable } from '../components/ForecastChart'
+import { InsightsPanel } from '../components/InsightsPanel'
 import { Link } from '../components/Link'
+import { categoryChart, currencyList, forCurrency, PALETTE, priceSeries, topVendors, type ChartRow } from '../lib/analytics'
+import { categoryLabel } from '../lib/categories'
+import { formatDate, formatMonth, monthOffset } from '../lib/format'
+import { spendForecastRows } from '../lib/insights'
+import { axisMoney, formatMoney } from '../lib/money'
+import { useAsync } from '../lib/useAsync'
 
 const TOP_VENDORS = 10
-
-const CHART_HEIGHT = 300
-
-function ChartCard({ title, id, children, table }: { title: string; id: string; children: ReactNode; table?: ReactNode }) {
-  return (
-    <section className="card chart-card" aria-labelledby={id} data-testid={id}>
-      <h2 id={id}>{title}</h2>
-      {children}
-      {table && (
-        <details className="as-table">
-          <summary>Show as a table</summary>
-          <div className="table-scroll">{table}</div>
-        </details>
-      )}
-    </section>
-  )
-}
 
 /** Tooltip rows use the exact decimal strings kept beside the plotted numbers. */
 function exactFormatter(currency: string) {
   return (value: unknown, name: unknown, item: { payload?: ChartRow; dataKey?: unknown }) => {
     const key = String(item?.dataKey ?? name)
     const exact = item?.payload?.exact
-    if (key === 'band' && exact?.lower !== undefined) return [`${formatMoney(exact.lower, currency)} – ${formatMoney(exact.upper, currency)}`, 'Likely range']
     const v = exact?.[key] ?? (typeof value === 'number' ? String(value) : String(value ?? ''))
     return [formatMoney(v, currency), String(name)]
-  }
-}
-
-function axisMoney(currency: string) {
-  const nf = new Intl.NumberFormat(undefined, { style: 'currency', currency, notation: 'compact', maximumFractionDigits: 1 })
-  return (v: number) => {
-    try {
-      return nf.format(v)
-    } catch {
-      return String(v)
-    }
   }
 }
 
@@ -77,7 +40,7 @@ function CategoryChartView({ summary, currency }: { summary: Summary | undefined
           <Tooltip formatter={fmt as never} />
           <Legend />
           {chart.byMonth ? (
-            chart.categories.map((c, i) => <Bar key={c} dataKey={c} name={formatCategory(c)} stackId="spend" fill={PALETTE[i % PALETTE.length]} />)
+            chart.categories.map((c, i) => <Bar key={c} dataKey={c} name={categoryLabel(c)} stackId="spend" fill={PALETTE[i % PALETTE.length]} />)
           ) : (
             <Bar dataKey="total" name="Total" fill={PALETTE[0]} />
           )}
@@ -103,7 +66,7 @@ function CategoryTable({ summary, currency }: { summary: Summary | undefined; cu
         <tbody>
           {chart.categories.map((c) => (
             <tr key={c}>
-              <th scope="row">{formatCategory(c)}</th>
+              <th scope="row">{categoryLabel(c)}</th>
               <td className="num">{formatMoney(chart.totals[c], currency)}</td>
             </tr>
           ))}
@@ -118,7 +81,7 @@ function CategoryTable({ summary, currency }: { summary: Summary | undefined; cu
           <th scope="col">Month</th>
           {chart.categories.map((c) => (
             <th key={c} scope="col">
-              {formatCategory(c)}
+              {categoryLabel(c)}
             </th>
           ))}
         </tr>
@@ -154,75 +117,6 @@ function VendorsView({ summary, currency }: { summary: Summary | undefined; curr
         </li>
       ))}
     </ol>
-  )
-}
-
-function TrendView({ summary, insights, currency }: { summary: Summary | undefined; insights: Insights | undefined; currency: string }) {
-  const rows = trendRows(forCurrency(summary, currency), insights?.insights?.forecasts ?? [], currency)
-  if (!rows.length) return <Empty>No spending in this period.</Empty>
-  const hasForecast = rows.some((r) => r.predicted !== undefined)
-  return (
-    <>
-      <ResponsiveContainer width="100%" height={CHART_HEIGHT}>
-        <ComposedChart data={rows} margin={{ top: 8, right: 8, bottom: 8, left: 8 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} />
-          <XAxis dataKey="name" />
-          <YAxis tickFormatter={axisMoney(currency)} width={70} />
-          <Tooltip formatter={exactFormatter(currency) as never} />
-          <Legend />
-          {hasForecast && <Area dataKey="band" name="Likely range" stroke="none" fill="#56B4E9" fillOpacity={0.3} isAnimationActive={false} />}
-          <Line dataKey="actual" name="Spent" stroke="#0072B2" strokeWidth={2} dot isAnimationActive={false} />
-          {hasForecast && <Line dataKey="predicted" name="Forecast" stroke="#D55E00" strokeDasharray="6 4" strokeWidth={2} dot isAnimationActive={false} />}
-        </ComposedChart>
-      </ResponsiveContainer>
-      {!hasForecast && <p className="muted small">{insights?.reason ?? 'No forecast yet for this currency.'}</p>}
-    </>
-  )
-}
-
-function TrendTable({ summary, insights, currency }: { summary: Summary | undefined; insights: Insights | undefined; currency: string }) {
-  const rows = trendRows(forCurrency(summary, currency), insights?.insights?.forecasts ?? [], currency)
-  if (!rows.length) return null
-  return (
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">Month</th>
-          <th scope="col">Spent</th>
-          <th scope="col">Forecast</th>
-          <th scope="col">Likely range</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r) => (
-          <tr key={String(r.month)}>
-            <th scope="row">{String(r.name)}</th>
-            <td className="num">{r.exact.actual ? formatMoney(r.exact.actual, currency) : '—'}</td>
-            <td className="num">{r.exact.predicted ? formatMoney(r.exact.predicted, currency) : '—'}</td>
-            <td className="num">{r.exact.lower ? `${formatMoney(r.exact.lower, currency)} – ${formatMoney(r.exact.upper, currency)}` : '—'}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  )
-}
-
-function AnomaliesView({ insights, currency }: { insights: Insights | undefined; currency: string }) {
-  const all = insights?.insights?.anomalies ?? []
-  const list = all.filter((a) => a.currency === currency).sort((a, b) => b.score - a.score)
-  if (!list.length) {
-    // The API explains an empty answer (e.g. no model run yet); say that rather than "all clear".
-    return <Empty>{insights?.reason ?? (insights?.insights ? 'Nothing unusual in your spending.' : 'No insights yet.')}</Empty>
-  }
-  return (
-    <ul className="anomaly-list">
-      {list.map((a) => (
-        <li key={a.receipt_id} data-testid="anomaly">
-          <p>{anomalySentence(a)}</p>
-          <Link to={`/receipts/${a.receipt_id}`}>Open the receipt</Link>
-        </li>
-      ))}
-    </ul>
   )
 }
 
@@ -323,6 +217,7 @@ export default function AnalyticsPage() {
   const currencies = currencyList(byMonth.data, byCategory.data, byVendor.data)
   const [chosen, setChosen] = useState<string | null>(null)
   const currency = chosen && currencies.includes(chosen) ? chosen : currencies[0]
+  const trend = currency ? spendForecastRows(forCurrency(byMonth.data, currency), insights.data?.insights?.forecasts ?? [], currency) : []
 
   const loading = byCategory.loading || byVendor.loading || byMonth.loading
   const error = byCategory.error || byVendor.error || byMonth.error
@@ -381,14 +276,12 @@ export default function AnalyticsPage() {
           <ChartCard title="Monthly spend by category" id="chart-categories" table={<CategoryTable summary={byCategory.data} currency={currency} />}>
             {byCategory.loading ? <Loading /> : <CategoryChartView summary={byCategory.data} currency={currency} />}
           </ChartCard>
-          <ChartCard title="Spending trend and forecast" id="chart-trend" table={<TrendTable summary={byMonth.data} insights={insights.data} currency={currency} />}>
-            {byMonth.loading ? <Loading /> : <TrendView summary={byMonth.data} insights={insights.data} currency={currency} />}
+          <ChartCard title="Spending trend and forecast" id="chart-trend" table={<SpendForecastTable rows={trend} currency={currency} />}>
+            {byMonth.loading ? <Loading /> : trend.length ? <SpendForecastChart rows={trend} currency={currency} reason={insights.data?.reason ?? null} /> : <Empty>No spending in this period.</Empty>}
           </ChartCard>
+          <InsightsPanel insights={insights.data} loading={insights.loading} error={insights.error} onRetry={insights.reload} currency={currency} />
           <ChartCard title="Top vendors" id="top-vendors">
             {byVendor.loading ? <Loading /> : <VendorsView summary={byVendor.data} currency={currency} />}
-          </ChartCard>
-          <ChartCard title="Unusual spending" id="anomalies">
-            {insights.loading ? <Loading /> : insights.error ? <ProblemAlert error={insights.error} onRetry={insights.reload} /> : <AnomaliesView insights={insights.data} currency={currency} />}
           </ChartCard>
           <ChartCard title="Item price history" id="item-history">
             <ItemHistoryView currency={currency} />

@@ -68,6 +68,69 @@ describe('ReceiptDetailPage', () => {
     expect(screen.getByRole('button', { name: 'Save corrections' })).toBeDisabled()
   })
 
+  it('saves one item\'s category at once, sending the whole list with its confidence cleared', async () => {
+    const r = makeReceipt()
+    const f = setup(r, {
+      'PATCH /receipts/:id': (c) => json({ receipt: { ...r, ...(c.body as object), version: 4, corrected_fields: ['line_items'] } }),
+    })
+    const select = await screen.findByLabelText('Category, item 2')
+    // a legacy name is kept as it is, and said in today's words
+    expect(select).toHaveValue('groceries')
+    expect(within(select).getByRole('option', { selected: true })).toHaveTextContent('Groceries: pantry (old name “groceries”)')
+    expect(within(select).getByRole('group', { name: 'Groceries' })).toBeInTheDocument()
+    expect(select.closest('td')).toHaveClass('attention') // read with 50% confidence
+    await userEvent.type(screen.getByLabelText('Tip'), '1') // an unsaved edit elsewhere
+
+    await userEvent.selectOptions(select, 'Groceries: fresh')
+
+    expect(await screen.findByText('Saved: “Bread” is now Groceries: fresh.')).toBeInTheDocument()
+    const patches = f.calls.filter((c) => c.method === 'PATCH')
+    expect(patches).toHaveLength(1)
+    expect(patches[0].body).toEqual({
+      line_items: [
+        { description: 'Milk', quantity: '2', unit_price: '1.05', amount: '2.10', category: 'groceries', category_confidence: 0.95 },
+        { description: 'Bread', quantity: '1', unit_price: '7.90', amount: '7.90', category: 'groceries_fresh', category_confidence: null },
+      ],
+      version: 3,
+    })
+    const saved = screen.getByLabelText('Category, item 2')
+    expect(saved).toHaveValue('groceries_fresh')
+    expect(saved).toHaveFocus()
+    expect(saved.closest('td')).not.toHaveClass('attention') // a person chose it
+    expect(within(saved.closest('td')!).getByTestId('item-category-status')).toHaveTextContent('✓ Saved')
+    expect(screen.getByText('Line items').closest('legend')).toHaveTextContent('(corrected)')
+
+    // the other edit is still there, unsaved, and is saved on the new version
+    expect(screen.getByLabelText('Tip')).toHaveValue('1')
+    await userEvent.click(screen.getByRole('button', { name: 'Save corrections' }))
+    await screen.findByText('Saved.')
+    expect(f.calls.filter((c) => c.method === 'PATCH')[1].body).toEqual({ tip: '1', version: 4 })
+  })
+
+  it('says when a category could not be saved because the receipt changed', async () => {
+    setup(makeReceipt(), { 'PATCH /receipts/:id': () => problem(409, 'This receipt was changed (now version 4).', 'Conflict') })
+    await userEvent.selectOptions(await screen.findByLabelText('Category, item 1'), 'Dining out')
+    expect(await screen.findByText('This receipt was changed (now version 4).')).toBeInTheDocument()
+    expect(screen.getByTestId('conflict')).toHaveTextContent('This receipt was changed somewhere else since you opened it.')
+    const select = screen.getByLabelText('Category, item 1')
+    expect(select).toHaveValue('groceries') // back to what is stored
+    expect(within(select.closest('td')!).getByTestId('item-category-status')).toHaveTextContent('Not saved')
+    expect(screen.queryByText(/^Saved/)).not.toBeInTheDocument()
+  })
+
+  it('keeps a new item\'s category for the form to save', async () => {
+    const r = makeReceipt()
+    const f = setup(r, { 'PATCH /receipts/:id': (c) => json({ receipt: { ...r, ...(c.body as object), version: 4 } }) })
+    await userEvent.click(await screen.findByRole('button', { name: 'Add item' }))
+    await userEvent.type(screen.getByLabelText('Description, item 3'), 'Wine')
+    await userEvent.selectOptions(screen.getByLabelText('Category, item 3'), 'alcohol_tobacco')
+    expect(f.calls.some((c) => c.method === 'PATCH')).toBe(false)
+    await userEvent.click(screen.getByRole('button', { name: 'Save corrections' }))
+    await screen.findByText('Saved.')
+    const items = (f.calls.find((c) => c.method === 'PATCH')!.body as { line_items: Array<{ category: string | null }> }).line_items
+    expect(items.map((i) => i.category)).toEqual(['groceries', 'groceries', 'alcohol_tobacco'])
+  })
+
   it('refuses invalid amounts before calling the API', async () => {
     const f = setup(makeReceipt())
     const tax = await screen.findByLabelText('Tax')

@@ -3,7 +3,8 @@ import { ApiError } from '../api/client'
 import { useApi } from '../api/context'
 import type { Receipt, ReceiptDetail } from '../api/types'
 import { Loading, PageHeader, ProblemAlert, StatusBadge } from '../components/common'
-import { COMMON_CATEGORIES } from '../lib/categories'
+import { CategorySelect } from '../components/CategorySelect'
+import { CATEGORY_SUGGESTIONS, categoryLabel } from '../lib/categories'
 import { formatBytes, formatDateTime, sentence } from '../lib/format'
 import { addDecimals, compareDecimals, formatMoney, isDecimalString } from '../lib/money'
 import { pollUntilProcessed } from '../lib/poll'
@@ -12,6 +13,8 @@ import {
   emptyItem,
   fieldAttention,
   formFromReceipt,
+  itemsWithCategory,
+  rebaseForm,
   validateForm,
   LOW_CONFIDENCE,
   type Attention,
@@ -24,6 +27,21 @@ import { Link } from '../components/Link'
 import { navigate } from '../router'
 
 type ScalarKey = Exclude<keyof ReceiptForm, 'line_items'>
+
+/** Where saving one item's category on its own stands, for the row that shows it. */
+interface ItemStatus {
+  row: number
+  state: 'saving' | 'saved' | 'failed'
+}
+
+const ITEM_STATUS_WORDS: Record<ItemStatus['state'], string> = { saving: 'Saving…', saved: '✓ Saved', failed: 'Not saved' }
+
+/** What a new version of the receipt starts from after a category was saved on its own. */
+interface Carried {
+  key: string
+  form: ReceiptForm
+  status: ItemStatus
+}
 
 const FIELD_LABELS: Record<ScalarKey, string> = {
   vendor_name: 'Vendor',
@@ -142,13 +160,17 @@ function LineItemsEditor({
   items,
   errors,
   disabled,
+  status,
   onChange,
+  onCategory,
 }: {
   receipt: Receipt
   items: LineItemForm[]
   errors: FormErrors
   disabled: boolean
+  status: ItemStatus | null
   onChange: (items: LineItemForm[]) => void
+  onCategory: (row: number, category: string) => void
 }) {
   const att = fieldAttention(receipt, 'line_items')
   const set = (i: number, k: keyof Omit<LineItemForm, 'orig'>, v: string) => onChange(items.map((it, j) => (j === i ? { ...it, [k]: v } : it)))
@@ -159,12 +181,12 @@ function LineItemsEditor({
     ['quantity', 'Qty', 'decimal'],
     ['unit_price', 'Unit price', 'decimal'],
     ['amount', 'Amount', 'decimal'],
-    ['category', 'Category', 'text'],
   ]
   return (
     <fieldset className={`line-items${att ? ' attention' : ''}`} data-testid="line-items" data-attention={att ? 'true' : undefined}>
       <legend>Line items{receipt.corrected_fields?.includes('line_items') && <span className="corrected-tag"> (corrected)</span>}</legend>
       {att && <AttentionNote id="line-items-att" att={att} />}
+      {items.length > 0 && <p className="muted small">A category you choose is saved straight away; other changes are saved with “Save corrections”.</p>}
       {items.length === 0 ? (
         <p className="muted">No line items were read.</p>
       ) : (
@@ -177,6 +199,7 @@ function LineItemsEditor({
                     {label}
                   </th>
                 ))}
+                <th scope="col">Category</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -190,21 +213,35 @@ function LineItemsEditor({
                     {cols.map(([k, label, mode]) => {
                       const err = errors[`line_items.${i}.${k}`]
                       return (
-                        <td key={k} className={k === 'category' && lowCat ? 'attention' : undefined}>
+                        <td key={k}>
                           <input
                             aria-label={`${label}, item ${i + 1}`}
                             value={it[k]}
                             inputMode={mode}
-                            list={k === 'category' ? 'category-suggestions' : undefined}
                             disabled={disabled}
                             aria-invalid={err ? true : undefined}
-                            title={err ?? (k === 'category' && lowCat ? `Low confidence (${Math.round((it.orig!.category_confidence ?? 0) * 100)}%)` : undefined)}
+                            title={err}
                             onChange={(e) => set(i, k, e.target.value)}
                           />
                           {err && <span className="field-error">{err}</span>}
                         </td>
                       )
                     })}
+                    <td className={lowCat ? 'attention' : undefined} data-testid="item-category">
+                      <CategorySelect
+                        label={`Category, item ${i + 1}`}
+                        value={it.category}
+                        disabled={disabled}
+                        autoFocus={status?.row === i && status.state === 'saved'}
+                        title={lowCat ? `Low confidence (${Math.round((it.orig!.category_confidence ?? 0) * 100)}%): please check` : undefined}
+                        onChange={(v) => onCategory(i, v)}
+                      />
+                      {status?.row === i && (
+                        <span className={`item-status item-status-${status.state}`} data-testid="item-category-status">
+                          {ITEM_STATUS_WORDS[status.state]}
+                        </span>
+                      )}
+                    </td>
                     <td>
                       <button
                         type="button"
@@ -251,7 +288,9 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
 
 interface EditorProps {
   detail: ReceiptDetail
-  onChanged: (d: ReceiptDetail, notice?: string) => void
+  /** the form and row status to start from, after a category was saved on its own */
+  carried?: Carried
+  onChanged: (d: ReceiptDetail, notice?: string, carry?: Omit<Carried, 'key'>) => void
   onReload: () => void
 }
 
@@ -259,10 +298,11 @@ interface EditorProps {
  * The fields of one version of a receipt. Keyed by id + version + status, so a new version
  * (saved, re-read, reloaded) starts from a fresh form.
  */
-function ReceiptEditor({ detail, onChanged, onReload }: EditorProps) {
+function ReceiptEditor({ detail, carried, onChanged, onReload }: EditorProps) {
   const api = useApi()
   const receipt = detail.receipt
-  const [form, setForm] = useState<ReceiptForm>(() => formFromReceipt(receipt))
+  const [form, setForm] = useState<ReceiptForm>(() => carried?.form ?? formFromReceipt(receipt))
+  const [itemStatus, setItemStatus] = useState<ItemStatus | null>(carried?.status ?? null)
   const [errors, setErrors] = useState<FormErrors>({})
   const [saving, setSaving] = useState(false)
   const [actionError, setActionError] = useState<unknown>(null)
@@ -271,7 +311,7 @@ function ReceiptEditor({ detail, onChanged, onReload }: EditorProps) {
   const [busy, setBusy] = useState<null | 'retry' | 'delete'>(null)
 
   const pending = receipt.status === 'PENDING'
-  const disabled = pending || saving || busy !== null
+  const disabled = pending || saving || busy !== null || itemStatus?.state === 'saving'
   const patch = diffForm(form, receipt)
   const dirty = Object.keys(patch).length > 0
 
@@ -296,6 +336,32 @@ function ReceiptEditor({ detail, onChanged, onReload }: EditorProps) {
       if (err instanceof ApiError && err.status === 409) setConflict(true)
       setActionError(err)
       setSaving(false)
+    }
+  }
+
+  /** One item's category, saved at once (the rest of the form stays as it is, unsaved). */
+  const saveCategory = async (row: number, category: string) => {
+    const setRow = (value: string) => setForm((f) => ({ ...f, line_items: f.line_items.map((it, i) => (i === row ? { ...it, category: value } : it)) }))
+    const item = form.line_items[row]
+    const index = item.orig ? receipt.line_items.indexOf(item.orig) : -1
+    setRow(category)
+    if (index < 0) return // a new item: saved with the rest of the form
+    setItemStatus({ row, state: 'saving' })
+    setActionError(null)
+    setConflict(false)
+    try {
+      const updated = await api.updateReceipt(receipt.receipt_id, { line_items: itemsWithCategory(receipt.line_items, index, category) }, receipt.version)
+      const chosen = { ...form, line_items: form.line_items.map((it, i) => (i === row ? { ...it, category } : it)) }
+      const name = item.orig?.description || `item ${row + 1}`
+      onChanged({ receipt: updated, image_url: detail.image_url }, `Saved: “${name}” is now ${categoryLabel(category)}.`, {
+        form: rebaseForm(chosen, receipt, updated, row),
+        status: { row, state: 'saved' },
+      })
+    } catch (err) {
+      setRow(item.category)
+      setItemStatus({ row, state: 'failed' })
+      if (err instanceof ApiError && err.status === 409) setConflict(true)
+      setActionError(err)
     }
   }
 
@@ -348,11 +414,19 @@ function ReceiptEditor({ detail, onChanged, onReload }: EditorProps) {
         <Field name="total" {...fieldProps} inputMode="decimal" />
       </Section>
       <datalist id="category-suggestions">
-        {COMMON_CATEGORIES.map((c) => (
-          <option key={c} value={c} />
+        {CATEGORY_SUGGESTIONS.map((c) => (
+          <option key={c} value={c} label={categoryLabel(c)} />
         ))}
       </datalist>
-      <LineItemsEditor receipt={receipt} items={form.line_items} errors={errors} disabled={disabled} onChange={(line_items) => setForm({ ...form, line_items })} />
+      <LineItemsEditor
+        receipt={receipt}
+        items={form.line_items}
+        errors={errors}
+        disabled={disabled}
+        status={itemStatus}
+        onChange={(line_items) => setForm({ ...form, line_items })}
+        onCategory={saveCategory}
+      />
 
       {actionError ? <ProblemAlert error={actionError} /> : null}
       {conflict && (
@@ -401,6 +475,7 @@ export default function ReceiptDetailPage({ id, pollIntervalMs = 1500 }: { id: s
   const api = useApi()
   const { data: detail, error: loadError, loading, reload, setData } = useAsync((signal) => api.getReceipt(id, signal), id)
   const [notice, setNotice] = useState<{ text: string; version: string } | null>(null)
+  const [carried, setCarried] = useState<Carried | null>(null)
   const [pollError, setPollError] = useState<unknown>(null)
   const receipt = detail?.receipt
   const versionKey = receipt ? `${receipt.receipt_id}:${receipt.version}:${receipt.status}` : ''
@@ -439,10 +514,12 @@ export default function ReceiptDetailPage({ id, pollIntervalMs = 1500 }: { id: s
   }
   if (!detail || !receipt) return <Loading label="Loading receipt…" />
 
-  const onChanged = (d: ReceiptDetail, text?: string) => {
+  const onChanged = (d: ReceiptDetail, text?: string, carry?: Omit<Carried, 'key'>) => {
+    const key = `${d.receipt.receipt_id}:${d.receipt.version}:${d.receipt.status}`
     setPollError(null)
     setData(d)
-    setNotice(text ? { text, version: `${d.receipt.receipt_id}:${d.receipt.version}:${d.receipt.status}` } : null)
+    setNotice(text ? { text, version: key } : null)
+    setCarried(carry ? { ...carry, key } : null)
   }
   const pending = receipt.status === 'PENDING'
 
@@ -489,6 +566,7 @@ export default function ReceiptDetailPage({ id, pollIntervalMs = 1500 }: { id: s
         <ReceiptEditor
           key={versionKey}
           detail={detail}
+          carried={carried?.key === versionKey ? carried : undefined}
           onChanged={onChanged}
           onReload={() => {
             setNotice(null)

@@ -3,7 +3,7 @@ import { STATUSES, type ReceiptFilters } from '../api/types'
 import { filtersFromQuery } from '../lib/filters'
 import { Empty, Loading, PageHeader, ProblemAlert } from '../components/common'
 import { ReceiptList } from '../components/ReceiptList'
-import { COMMON_CATEGORIES } from '../lib/categories'
+import { CATEGORY_SUGGESTIONS, categoryLabel } from '../lib/categories'
 import { STATUS_LABELS } from '../lib/format'
 import { usePagedReceipts, type PagedReceipts } from '../lib/usePagedReceipts'
 import { buildQuery } from '../api/client'
@@ -36,8 +36,8 @@ function FilterForm({ initial }: { initial: ReceiptFilters }) {
         <label htmlFor="f-category">Category</label>
         <input id="f-category" list="category-options" value={f.category ?? ''} onChange={set('category')} />
         <datalist id="category-options">
-          {COMMON_CATEGORIES.map((c) => (
-            <option key={c} value={c} />
+          {CATEGORY_SUGGESTIONS.map((c) => (
+            <option key={c} value={c} label={categoryLabel(c)} />
           ))}
         </datalist>
       </div>

@@ -147,3 +147,16 @@ export class FakeXhr extends EventTarget {
     FakeXhr.instances = []
   }
 }
+
+/**
+ * Give recharts' ResponsiveContainer a size (jsdom lays nothing out, so charts would draw
+ * nothing): the container measures itself with getBoundingClientRect once, on mount.
+ */
+export function sizeCharts(width = 600, height = 300) {
+  const original = HTMLElement.prototype.getBoundingClientRect
+  vi.spyOn(HTMLElement.prototype, 'getBoundingClientRect').mockImplementation(function (this: HTMLElement) {
+    if (!this.classList.contains('recharts-responsive-container')) return original.call(this)
+    const h = Number.parseFloat(this.style.height) || height
+    return { x: 0, y: 0, top: 0, left: 0, right: width, bottom: h, width, height: h, toJSON: () => ({}) } as DOMRect
+  })
+}
