@@ -1,0 +1,1 @@
+"""The line-item categorizer: PyTorch model, scikit-learn baseline, evaluation, export."""
