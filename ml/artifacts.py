@@ -18,6 +18,7 @@ LATEST = "latest.json"
 class Store(Protocol):
     def get(self, key: str) -> bytes | None: ...
     def put(self, key: str, data: bytes) -> None: ...
+    def delete(self, key: str) -> None: ...
     def delete_prefix(self, prefix: str) -> None: ...
 
 
@@ -45,6 +46,9 @@ class LocalStore:
         partial.write_bytes(data)
         partial.replace(path)
 
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
     def delete_prefix(self, prefix: str) -> None:
         base = self._path(prefix)
         if base.is_dir():
@@ -68,6 +72,9 @@ class S3Store:
 
     def put(self, key: str, data: bytes) -> None:
         self.s3.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data)
+
+    def delete(self, key: str) -> None:
+        self.s3.delete_object(Bucket=self.bucket, Key=self.prefix + key)
 
     def delete_prefix(self, prefix: str) -> None:
         paginator = self.s3.get_paginator("list_objects_v2")

@@ -31,7 +31,7 @@ def train(
     spec = FeatureSpec(BUCKETS)
     pipeline = Pipeline(
         [
-            ("tfidf", TfidfVectorizer(analyzer=_analyzer(spec), sublinear_tf=True, lowercase=False)),  # type: ignore[arg-type]
+            ("tfidf", TfidfVectorizer(analyzer=_analyzer(spec), sublinear_tf=True, lowercase=False)),
             ("lr", LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)),
         ]
     )

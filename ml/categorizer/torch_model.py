@@ -33,7 +33,7 @@ class Interrupted(Exception):
 @dataclass(frozen=True)
 class TorchConfig:
     buckets: int = 1 << 18
-    dim: int = 48
+    dim: int = 32
     epochs: int = 30
     batch_size: int = 32
     learning_rate: float = 0.02
@@ -158,7 +158,7 @@ def train(
             ids, offsets = _batch([x_train[i] for i in idx])
             optimizer.zero_grad()
             loss = loss_fn(model(ids, offsets), y_train[idx])
-            loss.backward()  # type: ignore[no-untyped-call]
+            loss.backward()
             optimizer.step()
         f1 = macro_f1(predict_ids(model, x_val).argmax(axis=1), val_labels)
         improved = f1 > state.best_f1
