@@ -104,19 +104,15 @@ def test_an_interrupted_run_resumes_to_the_same_model(lake: Lake, first_run: Any
     assert resumed.metrics["categorizer"]["test"] == first_run[0].metrics["categorizer"]["test"]
 
 
-def test_a_worse_model_does_not_move_latest(lake: Lake, first_run: Any, tmp_path: Path) -> None:
+def test_a_worse_model_does_not_move_latest(
+    lake: Lake, first_run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = artifacts.LocalStore(tmp_path)
     good = run(Settings("test", AS_OF, CONFIG), store, lambda: lake)
     weak = TorchConfig(epochs=1, checkpoint_every=100, learning_rate=1e-5)
     # Only the weak network can be shipped: the baseline's C is pinned too low to learn.
-    import ml.categorizer.train as train_module
-
-    original = train_module.BASELINE_C
-    train_module.BASELINE_C = (1e-6,)
-    try:
-        worse = run(Settings("test", AS_OF, weak), store, lambda: lake)
-    finally:
-        train_module.BASELINE_C = original
+    monkeypatch.setattr("ml.categorizer.train.BASELINE_C", (1e-6,))
+    worse = run(Settings("test", AS_OF, weak), store, lambda: lake)
     assert not worse.promoted and "worse" in worse.decision
     assert (artifacts.latest(store) or {})["version"] == good.version
     assert store.get(artifacts.run_key(worse.version, "metrics.json"))  # kept for the record
