@@ -33,11 +33,17 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--region", default=None)
     train.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
     train.add_argument("--epochs", type=int, default=None, help="categorizer epochs (default: the config's)")
+    bundle = commands.add_parser(
+        "bundle", help="train on the public labelled data only and write the model the ingest Lambda ships"
+    )
+    bundle.add_argument("--out", default=None, help="default: lambda_src/ingest/categorizer.npz")
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "bundle":
+        return _bundle(args.out)
     import boto3
 
     from ml import metrics as run_metrics
@@ -76,6 +82,26 @@ def main(argv: list[str] | None = None) -> int:
         raise
     run_metrics.emit(cloudwatch, args.env, report=report)
     print(summary(report))
+    return 0
+
+
+def _bundle(out: str | None) -> int:
+    """The model shipped inside the Lambda (used until a run promotes one): the same
+    training, seeded, on ml/data only, so anyone can rebuild the same file."""
+    import json
+    from pathlib import Path
+
+    from lambda_src.ingest.model_categorizer import BUNDLED_MODEL
+    from ml.categorizer.torch_model import TorchConfig
+    from ml.categorizer.train import train_categorizers
+    from ml.labels import dataset
+
+    result = train_categorizers(dataset(), "bundled-" + TorchConfig().describe(), TorchConfig())
+    target = Path(out) if out else BUNDLED_MODEL
+    target.write_bytes(result.shipped.to_bytes())
+    shown = {k: v for k, v in result.metrics.items() if k != "classes"}
+    print(json.dumps(shown, indent=2))
+    print(f"wrote {target} ({target.stat().st_size} bytes, {result.metrics['shipped']})")
     return 0
 
 

@@ -82,6 +82,7 @@ class IngestStack(Stack):
         key: kms.IKey,
         lake_bucket: s3.IBucket,
         access_logs_bucket: s3.IBucket,
+        models_bucket: s3.IBucket | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
@@ -256,6 +257,7 @@ class IngestStack(Stack):
                 "POWERTOOLS_METRICS_NAMESPACE": "receiptlake",
                 "ENVIRONMENT": config.name,  # a metric dimension: environments may share an account
                 "POWERTOOLS_LOG_LEVEL": "INFO",
+                **({"MODELS_BUCKET": models_bucket.bucket_name} if models_bucket else {}),
             },
         )
         self.function.add_event_source(
@@ -268,6 +270,18 @@ class IngestStack(Stack):
             )
         )
         self._grant(role, table=table, key=key, lake_bucket=lake_bucket)
+        if models_bucket is not None:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="ReadPromotedCategorizer",
+                    # The pointer and the categorizer weights of any run, nothing else there.
+                    actions=["s3:GetObject"],
+                    resources=[
+                        models_bucket.arn_for_objects("latest.json"),
+                        models_bucket.arn_for_objects("runs/*/categorizer.npz"),
+                    ],
+                )
+            )
         key.grant_decrypt(role)  # the environment variables are encrypted with it
         self._acknowledge_function()
         skip_checkov(
@@ -369,11 +383,13 @@ class IngestStack(Stack):
                     "Resource::*/uploads/*",
                     "Resource::*/quarantine/*",
                     "Resource::*/raw/textract/*",
+                    "Resource::*/runs/*/categorizer.npz",
                     "Resource::*",
                 ),
                 "Object-level S3 actions on the uploads/, quarantine/ and raw/textract/ prefixes only "
-                "(object ARNs need a wildcard); Textract expense actions and X-Ray segments, which "
-                "support no resource ARNs.",
+                "(object ARNs need a wildcard), and reading the categorizer file of any training run "
+                "(runs/{version}/categorizer.npz: the version is only known at run time); Textract "
+                "expense actions and X-Ray segments, which support no resource ARNs.",
             ),
             (
                 self.textract_role,

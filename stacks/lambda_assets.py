@@ -18,8 +18,9 @@ LAMBDA_SRC = REPO_ROOT / "lambda_src"
 CACHE_DIR = REPO_ROOT / ".build" / "lambda-deps"
 LAMBDA_PYTHON = "3.12"
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "tests", "README.md")
-# Changes when the asset's layout changes without its sources (2: no .pyc files in it).
-_LAYOUT = "2"
+# Changes when the asset's layout changes without its sources (2: no .pyc files in it;
+# 3: manylinux_2_28 wheels accepted).
+_LAYOUT = "3"
 
 
 def source_hash(package: str) -> str:
@@ -53,6 +54,9 @@ def install_requirements(
             "--no-compile",
             "--platform",
             "manylinux2014_aarch64",
+            # numpy 2.x ships manylinux_2_28 wheels only; Lambda's AL2023 runtime has glibc 2.34.
+            "--platform",
+            "manylinux_2_28_aarch64",
             "--implementation",
             "cp",
             "--python-version",

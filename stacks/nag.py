@@ -118,8 +118,8 @@ def acknowledge_wildcards(policy: iam.Policy, matches: Callable[[str], bool], re
 
 
 def matching_patterns(patterns: Iterable[str]) -> Callable[[str], bool]:
-    """A matcher for ``acknowledge_wildcards``: exact findings, or ``…/*`` glob patterns."""
+    """A matcher for ``acknowledge_wildcards``: exact findings, or ``…/*`` and ``…/*/…`` globs."""
     fixed = tuple(patterns)
     return lambda finding: any(
-        finding == p or (p.endswith("/*") and fnmatch.fnmatchcase(finding, p)) for p in fixed
+        finding == p or ((p.endswith("/*") or "/*/" in p) and fnmatch.fnmatchcase(finding, p)) for p in fixed
     )

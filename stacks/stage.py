@@ -40,6 +40,7 @@ class ReceiptlakeStage(Stage):
             key=storage.key,
             lake_bucket=storage.lake_bucket,
             access_logs_bucket=storage.access_logs_bucket,
+            models_bucket=storage.models_bucket,
         )
         self.api = self._layer(
             "api",

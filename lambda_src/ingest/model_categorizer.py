@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import logging
 import re
 import unicodedata
 import zlib
@@ -27,9 +28,12 @@ from lambda_src.ingest.categorize import Categorizer, KeywordCategorizer, Predic
 # Shipped with the function; the models bucket's ``latest`` replaces it when configured.
 BUNDLED_MODEL = Path(__file__).with_name("categorizer.npz")
 FORMAT_VERSION = 1
+# The models bucket's pointer to the promoted run (written by ml/pipeline.py).
+LATEST_KEY = "latest.json"
 # The model answers only when it is at least this sure; the keyword rules answer otherwise.
 DEFAULT_MIN_CONFIDENCE = 0.35
 
+_log = logging.getLogger(__name__)
 _WORD = re.compile(r"[a-z0-9]+")
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -192,3 +196,17 @@ def load_categorizer(data: bytes | None = None) -> Categorizer:
         return ModelCategorizer(ExportedModel.from_bytes(raw))
     except (OSError, ValueError, KeyError):
         return KeywordCategorizer()
+
+
+def promoted_model(s3: Any, bucket: str) -> bytes | None:
+    """The categorizer ``latest.json`` points to (ml/artifacts.py's layout), or None when
+    there is none yet or it cannot be read (the caller falls back; a log says why)."""
+    try:
+        pointer = json.loads(s3.get_object(Bucket=bucket, Key=LATEST_KEY)["Body"].read())
+        body: bytes = s3.get_object(Bucket=bucket, Key=f"runs/{pointer['version']}/categorizer.npz")[
+            "Body"
+        ].read()
+    except Exception as exc:  # any failure means "use the bundled model"
+        _log.warning("no promoted categorizer: %s", exc)
+        return None
+    return body

@@ -28,6 +28,8 @@ class Settings(EnvironmentSettings):
     textract_sns_topic_arn: str | None = None
     textract_role_arn: str | None = None
     ocr_engine: Literal["textract", "local"] = "textract"
+    # The models bucket: the promoted categorizer (latest.json) replaces the bundled one.
+    models_bucket: str | None = None
 
     @property
     def async_enabled(self) -> bool:

@@ -32,7 +32,6 @@ def aws_deps() -> Deps:
     from lambda_src.common.repository import ReceiptRepository
     from lambda_src.ingest.adapters.s3 import S3ObjectStore, S3RawZone
     from lambda_src.ingest.adapters.textract import THROTTLES, BotoTextract, ExpenseAnalyzer, RateLimiter
-    from lambda_src.ingest.categorize import KeywordCategorizer
     from lambda_src.ingest.observability import PowertoolsTelemetry
 
     config = settings()
@@ -54,11 +53,20 @@ def aws_deps() -> Deps:
         textract=textract,
         storage=S3ObjectStore(client("s3")),
         repository=ReceiptRepository(config.table_name, client("dynamodb")),
-        categorizer=KeywordCategorizer(),
+        categorizer=categorizer(config.models_bucket),
         raw_zone=S3RawZone(client("s3"), config.lake_bucket, config.raw_prefix),
         settings=config,
         telemetry=telemetry,
     )
+
+
+def categorizer(models_bucket: str | None) -> Any:
+    """The promoted model from the models bucket, else the bundled one, else the keyword
+    rules: once per execution environment, and never a reason for ingest to fail."""
+    from lambda_src.ingest.model_categorizer import load_categorizer, promoted_model
+
+    data = promoted_model(client("s3"), models_bucket) if models_bucket else None
+    return load_categorizer(data)
 
 
 def _local_reader() -> Any:

@@ -41,6 +41,10 @@ class TorchConfig:
     seed: int = 7
     checkpoint_every: int = 5  # epochs; a checkpoint is tens of MB, and an interruption saves one anyway
 
+    def describe(self) -> str:
+        """A short stable name of the settings (part of a bundled model's version)."""
+        return f"eb{self.dim}-b{self.buckets.bit_length() - 1}-s{self.seed}"
+
 
 class EmbeddingBagClassifier(nn.Module):
     def __init__(self, buckets: int, dim: int, classes: int) -> None:
@@ -195,11 +199,30 @@ def predict_ids(model: EmbeddingBagClassifier, rows: Sequence[list[int]]) -> np.
     return np.concatenate(out) if out else np.zeros((0, model.linear.out_features))
 
 
+@torch.no_grad()
+def fit_temperature(model: EmbeddingBagClassifier, rows: Sequence[list[int]], labels: Sequence[int]) -> float:
+    """The temperature that makes validation confidences honest (lowest log-loss on a grid):
+    early stopping on F1 leaves the network over-confident, and the confidence decides
+    when the keyword rules answer instead."""
+    model.eval()
+    ids, offsets = _batch(rows)
+    logits = model(ids, offsets)
+    target = torch.tensor(labels, dtype=torch.long)
+    grid = np.round(np.arange(0.5, 4.01, 0.05), 2)
+    losses = [float(nn.functional.cross_entropy(logits / t, target)) for t in grid]
+    return float(grid[int(np.argmin(losses))])
+
+
 def export(
-    model: EmbeddingBagClassifier, classes: Sequence[str], config: TorchConfig, version: str
+    model: EmbeddingBagClassifier,
+    classes: Sequence[str],
+    config: TorchConfig,
+    version: str,
+    temperature: float = 1.0,
 ) -> ExportedModel:
     """The weights the Lambda reads: trained rows only, float16 (the shipped model is the
-    exported one, and it is the one evaluated)."""
+    exported one, and it is the one evaluated). The temperature is folded into the linear
+    layer (logits / T), so inference stays the same computation."""
     table = model.embedding.weight.detach().numpy()
     rows = np.flatnonzero(np.abs(table).sum(axis=1) > 0).astype(np.int64)
     return ExportedModel(
@@ -208,8 +231,8 @@ def export(
         spec=FeatureSpec(config.buckets),
         rows=rows,
         table=table[rows].astype(np.float16),
-        weight=model.linear.weight.detach().numpy().astype(np.float32),
-        bias=model.linear.bias.detach().numpy().astype(np.float32),
+        weight=(model.linear.weight.detach().numpy() / temperature).astype(np.float32),
+        bias=(model.linear.bias.detach().numpy() / temperature).astype(np.float32),
         version=version,
     )
 

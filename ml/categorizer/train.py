@@ -64,7 +64,10 @@ def train_categorizers(
         _texts(train), y_train, _texts(validation), y_val, len(classes), config,
         resume=resume, save=save, should_stop=should_stop, on_epoch=on_epoch,
     )  # fmt: skip
-    candidates = {"pytorch": torch_model.export(network, classes, config, version)}
+    temperature = torch_model.fit_temperature(
+        network, torch_model.encode(_texts(validation), torch_model.FeatureSpec(config.buckets)), y_val
+    )
+    candidates = {"pytorch": torch_model.export(network, classes, config, version, temperature)}
     best_c, best_val = BASELINE_C[0], -1.0
     pipelines = {}
     for c in BASELINE_C:
@@ -88,6 +91,7 @@ def train_categorizers(
         "corrections": int((data["source"] == "corrections").sum()),
         "validation_macro_f1": validation_f1,
         "baseline_c": best_c,
+        "temperature": temperature,
         "test": {name: score(m, test) for name, m in candidates.items()},
         "test_keyword_rules": figures(rule_probabilities, [index[c] for c in test["label"]], classes),
         "embedding_rows": len(candidates["pytorch"].rows),

@@ -215,7 +215,11 @@ def test_function_role_is_least_privilege(built: Built) -> None:
             a.startswith("s3:") for a in statement["Action"] if isinstance(statement["Action"], list)
         ) or str(statement["Action"]).startswith("s3:"):
             text = json.dumps(statement["Resource"])
-            assert any(p in text for p in ("/uploads/*", "/quarantine/*", "/raw/textract/*")), text
+            allowed = ("/uploads/*", "/quarantine/*", "/raw/textract/*", "/latest.json", "/runs/*/categorizer.npz")
+            assert any(p in text for p in allowed), text
+    # The promoted categorizer: read-only, the pointer and the weights files only.
+    models = [s for s in statements if s.get("Sid") == "ReadPromotedCategorizer"]
+    assert len(models) == 1 and models[0]["Action"] == "s3:GetObject"
     # The role has no AWS managed policies.
     roles = template.find_resources("AWS::IAM::Role")
     ingest_role = [r for k, r in roles.items() if k.startswith("IngestFunctionRole")]
