@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lambda_src.ingest.categorize import KeywordCategorizer
-from lambda_src.ingest.model_categorizer import ExportedModel
+from lambda_src.ingest.model_categorizer import ExportedModel, ModelCategorizer
 from ml.categorizer import baseline, torch_model
 from ml.categorizer.evaluate import figures, one_hot
 
@@ -84,6 +84,8 @@ def train_categorizers(
     rule_probabilities = one_hot(
         [index.get(p.category, -1) for p in rule_answers], len(classes), [p.confidence for p in rule_answers]
     )
+    in_ingest = ModelCategorizer(candidates[chosen], fallback=keyword)
+    ingest_answers = [in_ingest.predict([d], vendor=v or None)[0] for d, v in _texts(test)]
     metrics: dict[str, Any] = {
         "shipped": chosen,
         "classes": classes,
@@ -94,6 +96,16 @@ def train_categorizers(
         "temperature": temperature,
         "test": {name: score(m, test) for name, m in candidates.items()},
         "test_keyword_rules": figures(rule_probabilities, [index[c] for c in test["label"]], classes),
+        # What ingest runs: the shipped model, a matching keyword rule below its floor.
+        "test_in_ingest": figures(
+            one_hot(
+                [index.get(p.category, -1) for p in ingest_answers],
+                len(classes),
+                [p.confidence for p in ingest_answers],
+            ),
+            [index[c] for c in test["label"]],
+            classes,
+        ),
         "embedding_rows": len(candidates["pytorch"].rows),
     }
     return CategorizerResult(candidates[chosen], metrics, candidates)

@@ -215,7 +215,8 @@ def test_function_role_is_least_privilege(built: Built) -> None:
             a.startswith("s3:") for a in statement["Action"] if isinstance(statement["Action"], list)
         ) or str(statement["Action"]).startswith("s3:"):
             text = json.dumps(statement["Resource"])
-            allowed = ("/uploads/*", "/quarantine/*", "/raw/textract/*", "/latest.json", "/runs/*/categorizer.npz")
+            allowed: tuple[str, ...] = ("/uploads/*", "/quarantine/*", "/raw/textract/*")
+            allowed += ("/latest.json", "/runs/*/categorizer.npz")
             assert any(p in text for p in allowed), text
     # The promoted categorizer: read-only, the pointer and the weights files only.
     models = [s for s in statements if s.get("Sid") == "ReadPromotedCategorizer"]
