@@ -58,10 +58,10 @@ def read_insights(dynamodb: Any, table_name: str, sub: str) -> InsightsResponse:
     )
 
 
-def write_insights(
-    dynamodb: Any, table_name: str, sub: str, *, model_version: str, generated_at: str, insights: InsightSet
-) -> None:
-    """What a training run calls (or mirrors) to publish a user's insights."""
+def insights_item(
+    sub: str, *, model_version: str, generated_at: str, insights: InsightSet
+) -> dict[str, dict[str, Any]]:
+    """One user's insights as the typed DynamoDB item the API reads."""
     body = insights.model_dump(mode="json")
     item = {
         keys.PK: keys.user_pk(sub),
@@ -73,7 +73,15 @@ def write_insights(
     }
     # Scores are floats in the model; DynamoDB wants Decimals, so go through strings.
     item["anomalies"] = [{**a, "score": _dec(a["score"])} for a in body["anomalies"]]
-    dynamodb.put_item(TableName=table_name, Item={k: _serializer.serialize(v) for k, v in item.items()})
+    return {k: _serializer.serialize(v) for k, v in item.items()}
+
+
+def write_insights(
+    dynamodb: Any, table_name: str, sub: str, *, model_version: str, generated_at: str, insights: InsightSet
+) -> None:
+    """What a training run calls to publish a user's insights (replacing the previous)."""
+    item = insights_item(sub, model_version=model_version, generated_at=generated_at, insights=insights)
+    dynamodb.put_item(TableName=table_name, Item=item)
 
 
 def _dec(value: float) -> Decimal:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     etl.add_argument("--json", action="store_true", help="print the run's full report as JSON")
     etl.set_defaults(func=_etl)
 
-    train = commands.add_parser("train", help="run the training layer locally (when that layer exists)")
-    train.set_defaults(func=lambda args: _not_yet("training layer"))
+    train = commands.add_parser(
+        "train", help="train and evaluate the models on the local lake; write the local users' insights"
+    )
+    train.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    train.add_argument("--lake-dir", type=Path, default=DEFAULT_LAKE_DIR)
+    train.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
+    train.add_argument("--epochs", type=int, default=None, help="categorizer epochs (default: the config's)")
+    train.set_defaults(func=_train)
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -158,6 +165,40 @@ def format_etl_report(report: Any, source: str, lake_dir: Path) -> str:
     return "\n".join(lines)
 
 
-def _not_yet(layer: str) -> int:
-    print(f"error: the {layer} has not landed yet; nothing to run locally", file=sys.stderr)
-    return 2
+def _train(args: argparse.Namespace) -> int:
+    """Exit 0: the run finished (promoted or not); 2: no local lake or state; 130: stopped
+    by Ctrl-C after saving a checkpoint (run it again to resume)."""
+    import signal
+    import threading
+
+    from ml.__main__ import summary
+    from ml.categorizer.torch_model import Interrupted
+    from receiptlake.local.etl import NoLocalData
+    from receiptlake.local.train import BarProgress, run_local_train
+
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda _s, _f: stop.set())
+    progress = BarProgress()
+    try:
+        report, target = run_local_train(
+            args.state_dir,
+            args.lake_dir,
+            as_of=args.as_of or date.today(),
+            epochs=args.epochs,
+            progress=progress,
+            should_stop=stop.is_set,
+        )
+    except NoLocalData as exc:
+        progress.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Interrupted as exc:
+        progress.close()
+        print(f"stopped: {exc}; run `receiptlake local train` again to resume", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    progress.close()
+    print(summary(report))
+    print(f"target: {target.description}")
+    return 0

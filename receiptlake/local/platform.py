@@ -85,6 +85,8 @@ class LocalPlatform:
                 "AWS_DEFAULT_REGION": resources.region,
                 "TABLE_NAME": resources.names.table,
                 "LAKE_BUCKET": resources.names.lake_bucket,
+                # Ingest reads the categorizer `receiptlake local train` promoted, if any.
+                "MODELS_BUCKET": resources.names.models_bucket,
                 "OCR_ENGINE": "local",
                 "POWERTOOLS_SERVICE_NAME": "receiptlake-local",
                 "POWERTOOLS_METRICS_NAMESPACE": "receiptlake-local",

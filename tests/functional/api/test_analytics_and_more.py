@@ -271,7 +271,14 @@ def test_insights_empty_with_reason_then_latest(world: ApiWorld, alice: User) ->
     after = world.http.get("/api/insights", headers=alice.headers).json()
     assert after["reason"] is None and after["model_version"] == "2026-11-01-abc"
     assert after["insights"]["forecasts"] == [
-        {"currency": "EUR", "month": "2026-12", "predicted": "410.00", "lower": "350", "upper": "480.5"}
+        {
+            "currency": "EUR",
+            "month": "2026-12",
+            "category": None,
+            "predicted": "410.00",
+            "lower": "350",
+            "upper": "480.5",
+        }
     ]
     assert (
         after["insights"]["anomalies"][0]["score"] == 0.93
