@@ -133,6 +133,8 @@ def summary(report: Any) -> str:
             for name, f in cat["test"].items()
         ),
         f"categorizer keyword rules: held-out macro-F1 {cat['test_keyword_rules']['macro_f1']:.4f}",
+        f"categorizer in ingest ({shipped} + keyword rules below its floor): held-out macro-F1 "
+        f"{cat['test_in_ingest']['macro_f1']:.4f}",
         f"forecast: backtest MAE ratio to seasonal-naive {'n/a' if ratio is None else f'{ratio:.3f}'} "
         f"({fc['n_points']} points, {fc['n_users']} users)",
         f"promoted: {'yes' if report.promoted else 'no'} ({report.decision})",

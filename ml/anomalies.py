@@ -329,14 +329,11 @@ def _receipt_anomalies(month: _Month) -> list[dict[str, object]]:
         category = str(rec.receipt_category)
         usual_at = "there" if by_vendor_flag else f"for {LABELS.get(category, category)}"
         items = month.now.loc[(month.now["receipt_id"] == rec.receipt_id) & month.now["description"].notna()]
+        # The same product on several lines is one driver (two "RED WINE" lines: one bar).
+        by_item = items.groupby(items["description"].astype(str).str.strip())["amount"].sum()
         drivers: list[dict[str, object]] = [
-            {
-                "kind": "item",
-                "label": str(i.description),
-                "amount": _cents(i.amount),
-                "receipt_id": rec.receipt_id,
-            }
-            for i in items.nlargest(3, "amount").itertuples()
+            {"kind": "item", "label": label, "amount": _cents(amount), "receipt_id": rec.receipt_id}
+            for label, amount in by_item.nlargest(3).items()
         ]
         text = (
             f"A receipt of {money_text(rec.amount, rec.currency)} at {rec.vendor_name} on "

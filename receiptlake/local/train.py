@@ -78,15 +78,12 @@ class SavedTableWriter:
         item = insights_item(sub, model_version=version, generated_at=generated_at, insights=insights)
         pk, sk = keys.user_pk(sub), INSIGHTS_SK
         lines = self.path.read_text().splitlines() if self.path.exists() else []
-        kept = [
-            line
-            for line in lines
-            if line.strip()
-            and not (
-                (item := json.loads(line)).get(keys.PK, {}).get("S") == pk
-                and item.get(keys.SK, {}).get("S") == sk
-            )
-        ]
+
+        def same_key(line: str) -> bool:
+            saved = json.loads(line)
+            return bool(saved.get(keys.PK, {}).get("S") == pk and saved.get(keys.SK, {}).get("S") == sk)
+
+        kept = [line for line in lines if line.strip() and not same_key(line)]
         partial = self.path.with_name(self.path.name + ".partial")
         partial.write_text("".join(f"{line}\n" for line in [*kept, json.dumps(item)]))
         partial.replace(self.path)

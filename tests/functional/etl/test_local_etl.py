@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from lambda_src.api.insights import read_insights
 from lambda_src.common.model import Receipt
 from lambda_src.common.repository import ReceiptRepository
+from lambda_src.ingest.model_categorizer import promoted_model
 from receiptlake import lake
 from receiptlake.cli import main
 from receiptlake.local.moto_server import LocalAws
@@ -150,3 +152,25 @@ def test_saved_state_gives_the_same_lake(local: Local, spark: Any) -> None:
     # earlier exports and snapshots are pruned: one of each is left
     assert len(list((local.lake_dir / "exports" / "AWSDynamoDB").iterdir())) == 1
     assert len(list((local.lake_dir / "staging" / "items").iterdir())) == 1
+
+
+def test_local_train_shows_the_demo_users_insights_through_the_api(local: Local, spark: Any) -> None:
+    # Given the lake the tests above wrote from the demo samples (six months, a big shop)
+    assert not lake.read("receipts", lake_dir=local.lake_dir).empty
+    # When training runs beside the running local mode
+    out = io.StringIO()
+    with redirect_stdout(out), redirect_stderr(io.StringIO()):
+        code = main(["local", "train", "--state-dir", str(local.state_dir), "--lake-dir", str(local.lake_dir),
+                     "--epochs", "3"])  # fmt: skip
+    assert code == 0, out.getvalue()
+    assert f"target: running local mode at {local.resources.endpoint}" in out.getvalue()
+    # Then the API serves the demo user's forecast and the unusual shop, explained
+    dynamodb = client("dynamodb", local.resources.endpoint, local.resources.region)
+    served = read_insights(dynamodb, local.resources.names.table, DEMO)
+    assert served.reason is None and served.model_version
+    totals = [f for f in served.insights.forecasts if f.category is None]
+    assert totals and all(f.lower <= f.predicted <= f.upper for f in totals)
+    assert any(a.kind == "receipt" and a.drivers and a.receipt_id for a in served.insights.anomalies)
+    # and ingest in local mode will read the promoted categorizer from the models bucket
+    s3 = client("s3", local.resources.endpoint, local.resources.region)
+    assert promoted_model(s3, local.resources.names.models_bucket)
