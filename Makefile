@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Tesseract/OpenMP and onnxruntime: one thread each is fastest on two cores.
 export OMP_THREAD_LIMIT := 1
 
-PY_SOURCES := app.py stacks lambda_src glue_scripts receiptlake tests bench
+PY_SOURCES := app.py stacks lambda_src glue_scripts receiptlake ml tests bench
 WEBAPP_SOURCES := $(shell find webapp -path webapp/node_modules -prune -o -path webapp/dist -prune -o -type f -print 2>/dev/null)
 
 .PHONY: help
@@ -66,7 +66,7 @@ demo: venv webapp  ## local mode on http://127.0.0.1:$(PORT) with sample receipt
 lint: venv webapp/node_modules/.stamp  ## ruff, mypy and the web app's linter
 	$(VENV)/bin/ruff check $(PY_SOURCES)
 	$(VENV)/bin/ruff format --check $(PY_SOURCES)
-	$(VENV)/bin/mypy app.py stacks lambda_src glue_scripts receiptlake bench tests
+	$(VENV)/bin/mypy app.py stacks lambda_src glue_scripts receiptlake ml bench tests
 	cd webapp && npm run lint --silent
 
 test: venv $(SCAN)/.stamp system webapp  ## every check and test (what CI runs)

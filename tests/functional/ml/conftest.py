@@ -3,7 +3,6 @@ with a quickly trained baseline categorizer."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import pytest
 from glue_scripts import lake_schema as schema
 from lambda_src.common.categories import CATEGORY_SLUGS
 from ml import artifacts
+from ml.categorizer import baseline
 from ml.labels import dataset
 from ml.synthetic import synthetic_lake
 
@@ -135,9 +135,6 @@ def trained_models(tmp_path_factory: pytest.TempPathFactory) -> Models:
     ``metrics.json``, and ``latest.json`` pointing at the run. The model is the scikit-learn
     baseline fitted on the train split only (C=3 converges in a few seconds; the real run's
     C=10 takes several times longer for a few points of F1)."""
-    # Imported by name so that mypy (make lint) does not follow it into ml/categorizer/, which
-    # the lint does not cover yet and whose baseline.py has a `type: ignore` mypy calls unused.
-    baseline: Any = importlib.import_module("ml.categorizer.baseline")
     examples = dataset()
     train = examples[examples["split"] == "train"]
     classes = list(CATEGORY_SLUGS)
