@@ -93,9 +93,16 @@ def trainer_sources(root: Path = REPO_ROOT) -> list[Path]:
         root / "receiptlake" / "__init__.py",
         root / "receiptlake" / "lake.py",
     ]
-    categorizer = root / "lambda_src" / "ingest" / "model_categorizer.py"
-    if categorizer.is_file():  # the numpy inference the trainer checks its export with
-        files += [root / "lambda_src" / "ingest" / "__init__.py", categorizer]
+    # The numpy inference the trainer scores its exports with (and the keyword rules it
+    # falls back to), and the insights item's writer and schema the API reads.
+    files += [
+        root / "lambda_src" / "ingest" / name
+        for name in ("__init__.py", "categorize.py", "model_categorizer.py")
+    ]
+    files += [
+        root / "lambda_src" / "api" / name
+        for name in ("__init__.py", "insights.py", "observability.py", "schemas.py")
+    ]
     return sorted(set(files))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -326,11 +327,38 @@ def test_trainer_package_holds_ml_and_the_modules_it_shares(stacks: dict[str, Tr
         "receiptlake/lake.py",
     } <= names
     assert not [n for n in names if "tests/" in n or "__pycache__" in n or "notebooks/" in n]
-    # Only the shared modules, not the other layers' code.
-    assert not [
-        n for n in names if n.startswith(("lambda_src/api/", "receiptlake/local/", "glue_scripts/glue_job"))
-    ]
+    assert {"ml/data/receipt_items.csv", "ml/data/SOURCE.txt", "ml/requirements.txt"} <= names
+    # Only the shared modules, not the other layers' code (of the API: the insights writer).
+    api = {n for n in names if n.startswith("lambda_src/api/")}
+    assert api == {f"lambda_src/api/{m}.py" for m in ("__init__", "insights", "observability", "schemas")}
+    assert not [n for n in names if n.startswith(("receiptlake/local/", "glue_scripts/glue_job"))]
     assert len({s.package.asset_hash for s in stacks.values()}) == 1  # one asset for every environment
+
+
+def test_the_trainer_runs_from_its_package_alone(tmp_path: Path) -> None:
+    """What the instance runs: ``python -m ml`` with the package instead of the repository
+    on the path (every module it imports is in it; this venv stands in for
+    ml/requirements.txt)."""
+    package = build_trainer_package(tmp_path)
+    code = (
+        "import sys; repo = sys.argv[2]\n"
+        "keep = [p for p in sys.path if p and ('site-packages' in p or not p.startswith(repo))]\n"
+        "sys.path = [sys.argv[1], *keep]\n"
+        "import ml.pipeline, ml.aws, ml.metrics, ml.__main__ as m\n"
+        "assert m.parser().parse_args(['train', '--env', 'dev', '--lake-bucket', 'l', '--models-bucket', 'm',"
+        " '--table', 't']).env == 'dev'\n"
+        "from ml.labels import dataset; assert len(dataset()) > 4000\n"
+        "assert all(mod.__file__.startswith(sys.argv[1]) for name, mod in sys.modules.items()"
+        " if name.split('.')[0] in ('ml', 'lambda_src', 'glue_scripts') and getattr(mod, '__file__', None))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(package), str(REPO_ROOT)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def test_trainer_package_build_is_deterministic(tmp_path: Path) -> None:
