@@ -209,6 +209,8 @@ def promoted_model(s3: Any, bucket: str) -> bytes | None:
             "Body"
         ].read()
     except Exception as exc:  # any failure means "use the bundled model"
-        _log.warning("no promoted categorizer: %s", exc)
+        missing = getattr(exc, "response", {}).get("Error", {}).get("Code") in ("NoSuchKey", "404")
+        # Before the first training run there is nothing to read: not worth a warning.
+        (_log.info if missing else _log.warning)("using the bundled categorizer: %s", exc)
         return None
     return body
