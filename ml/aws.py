@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from glue_scripts import lake_schema as schema
@@ -18,9 +19,12 @@ def read_s3_table(bucket: str, table: str, *, region: str | None = None) -> Any:
     partitioning = ds.partitioning(
         pa.schema([pa.field(name, pa.int32()) for name, _ in schema.PARTITION_KEYS]), flavor="hive"
     )
+    # boto3 honours AWS_ENDPOINT_URL(_S3); pyarrow's own S3 client is told explicitly, so
+    # both reach the same S3 (a VPC endpoint's or, in the tests, moto's).
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
     dataset = ds.dataset(
         f"{bucket}/{spec.prefix}",
-        filesystem=fs.S3FileSystem(region=region),
+        filesystem=fs.S3FileSystem(region=region, endpoint_override=endpoint),
         format="parquet",
         partitioning=partitioning,
     )
